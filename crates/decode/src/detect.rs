@@ -1,4 +1,5 @@
-//! Stub: being written.
+//! Format detection by content: a look at the first bytes of a source
+//! (after decompression) decides the format and how to frame records.
 
 use crate::Format;
 
@@ -7,7 +8,9 @@ use crate::Format;
 pub enum Framing {
     /// One record per line.
     Lines,
-    /// A stream of JSON documents (arrays expanded, `Records` envelopes opened).
+    /// A stream of JSON documents, possibly pretty-printed: top-level arrays
+    /// are expanded, and a CloudTrail `{"Records":[…]}` envelope gives one
+    /// record per element.
     JsonDocuments,
 }
 
@@ -20,7 +23,191 @@ pub struct Detected {
     pub framing: Framing,
 }
 
-/// Detects the format of a source from its first bytes.
-pub fn detect(_sample: &[u8]) -> Option<Detected> {
+impl Detected {
+    fn lines(format: Format) -> Option<Detected> {
+        Some(Detected {
+            format,
+            framing: Framing::Lines,
+        })
+    }
+}
+
+/// How many non-empty lines detection looks at.
+const LINES_TO_TRY: usize = 8;
+
+/// Detects the format of a source from its first bytes (a sample of at
+/// least a few KiB when the source is that long). `None` when no format fits.
+///
+/// ```
+/// use phiwatch_decode::{detect, Format, Framing};
+/// let d = detect(b"#separator \\x09\n#fields\tts\tuid\n").unwrap();
+/// assert_eq!(d.format, Format::ZeekTsv);
+/// let d = detect(b"{\"Records\": [{\"eventVersion\": \"1.08\"}]}").unwrap();
+/// assert_eq!((d.format, d.framing), (Format::CloudTrail, Framing::JsonDocuments));
+/// ```
+pub fn detect(sample: &[u8]) -> Option<Detected> {
+    let sample = sample.strip_prefix(b"\xef\xbb\xbf").unwrap_or(sample);
+    let lines: Vec<&[u8]> = sample
+        .split(|&b| b == b'\n')
+        .map(trim)
+        .filter(|l| !l.is_empty())
+        .take(LINES_TO_TRY)
+        .collect();
+    let first = lines.first()?;
+    match first[0] {
+        b'#' => detect_hash(&lines),
+        b'{' => detect_json_lines(&lines, sample),
+        b'[' => Some(Detected {
+            format: sniff_json_format(sample),
+            framing: Framing::JsonDocuments,
+        }),
+        _ => detect_text(first),
+    }
+}
+
+fn trim(l: &[u8]) -> &[u8] {
+    let start = l.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(l.len());
+    let end = l.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    &l[start..end.max(start)]
+}
+
+fn detect_hash(lines: &[&[u8]]) -> Option<Detected> {
+    let zeek = lines.iter().any(|l| {
+        l.starts_with(b"#separator") || l.starts_with(b"#fields") || l.starts_with(b"#path")
+    });
+    if zeek {
+        return Detected::lines(Format::ZeekTsv);
+    }
+    // A commented header before other content: look at the first other line.
+    let rest: Vec<&[u8]> = lines.iter().copied().filter(|l| !l.starts_with(b"#")).collect();
+    match rest.first() {
+        Some(l) if l.starts_with(b"{") => detect_json_lines(&rest, b""),
+        Some(l) => detect_text(l),
+        None => None,
+    }
+}
+
+fn detect_json_lines(lines: &[&[u8]], sample: &[u8]) -> Option<Detected> {
+    for l in lines {
+        if let Ok(obj) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(l) {
+            if obj.get("Records").is_some_and(|r| r.is_array()) {
+                return Some(Detected {
+                    format: Format::CloudTrail,
+                    framing: Framing::JsonDocuments,
+                });
+            }
+            return Detected::lines(classify_keys(|k| obj.contains_key(k)));
+        }
+    }
+    // No line is a whole object. Lines that each look like one object
+    // (`{…}`) are damaged records of a line format; anything else is a
+    // pretty-printed document.
+    let one_per_line = lines.iter().all(|l| l.starts_with(b"{") && l.ends_with(b"}"));
+    let format = sniff_json_format(if sample.is_empty() { lines[0] } else { sample });
+    Some(Detected {
+        format,
+        framing: if one_per_line {
+            Framing::Lines
+        } else {
+            Framing::JsonDocuments
+        },
+    })
+}
+
+/// The format of a JSON object, from which keys it has.
+fn classify_keys(has: impl Fn(&str) -> bool) -> Format {
+    if has("eventVersion") && (has("eventSource") || has("eventName"))
+        || has("eventSource") && has("eventName") && has("awsRegion")
+    {
+        Format::CloudTrail
+    } else if has("event_type") && has("timestamp") {
+        Format::SuricataEve
+    } else if has("ts")
+        && ["uid", "fuid", "id.orig_h", "id_orig_h", "_path", "@stream", "id", "conn_uids"]
+            .iter()
+            .any(|k| has(k))
+    {
+        Format::ZeekJson
+    } else {
+        Format::JsonLines
+    }
+}
+
+/// The format of JSON text that could not be parsed whole, from key names.
+fn sniff_json_format(sample: &[u8]) -> Format {
+    let has = |k: &str| {
+        let quoted = format!("\"{k}\"");
+        memchr::memmem::find(sample, quoted.as_bytes()).is_some()
+    };
+    if has("Records") && has("eventVersion") {
+        return Format::CloudTrail;
+    }
+    classify_keys(has)
+}
+
+/// VPC Flow Log field names (versions 2 to 5).
+pub(crate) const VPC_FIELDS: &[&str] = &[
+    "version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
+    "protocol", "packets", "bytes", "start", "end", "action", "log-status", "vpc-id",
+    "subnet-id", "instance-id", "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr", "region",
+    "az-id", "sublocation-type", "sublocation-id", "pkt-src-aws-service",
+    "pkt-dst-aws-service", "flow-direction", "traffic-path", "ecs-cluster-arn",
+    "ecs-cluster-name", "ecs-container-instance-arn", "ecs-container-instance-id",
+    "ecs-container-id", "ecs-second-container-id", "ecs-service-name",
+    "ecs-task-definition-arn", "ecs-task-arn", "ecs-task-id", "reject-reason",
+];
+
+fn detect_text(first: &[u8]) -> Option<Detected> {
+    let tokens: Vec<&[u8]> = first.split(|&b| b == b' ').filter(|t| !t.is_empty()).collect();
+    let vpc_header = tokens.len() >= 3
+        && tokens.iter().all(|t| {
+            std::str::from_utf8(t).is_ok_and(|t| VPC_FIELDS.contains(&t))
+        });
+    let vpc_v2 = tokens.len() == 14
+        && tokens[0] == b"2"
+        && (tokens[2].starts_with(b"eni-") || tokens[2] == b"-")
+        && matches!(tokens[13], b"OK" | b"NODATA" | b"SKIPDATA");
+    if vpc_header || vpc_v2 {
+        return Detected::lines(Format::VpcFlow);
+    }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(sample: &str, format: Option<Format>, framing: Framing) {
+        let got = detect(sample.as_bytes());
+        assert_eq!(got.map(|d| d.format), format, "{sample}");
+        if let Some(d) = got {
+            assert_eq!(d.framing, framing, "{sample}");
+        }
+    }
+
+    #[test]
+    fn detects_each_format() {
+        use Format::*;
+        use Framing::*;
+        check("### BTest baseline\n#separator \\x09\n#set_separator\t,\n", Some(ZeekTsv), Lines);
+        check("{\"ts\":1.5,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\"}\n", Some(ZeekJson), Lines);
+        check("{\"@stream\":\"conn\",\"ts\":\"2020-04-30T00:00:00Z\",\"id_orig_h\":\"10.0.0.1\"}\n", Some(ZeekJson), Lines);
+        check("{\"ts\":XXXXXXXXXX.XXXXXX,\"uid\":\"C1\"}\n{\"ts\":XXXXXXXXXX.XXXXXX,\"uid\":\"C2\"}\n", Some(ZeekJson), Lines);
+        check("{\"timestamp\":\"2020-01-01T00:00:00.0+0000\",\"event_type\":\"flow\"}\n", Some(SuricataEve), Lines);
+        check("{\"eventVersion\":\"1.08\",\"eventSource\":\"s3.amazonaws.com\"}\n", Some(CloudTrail), Lines);
+        check("{\n  \"Records\": [\n    {\n      \"eventVersion\": \"1.08\"", Some(CloudTrail), JsonDocuments);
+        check("[{\"eventVersion\":\"1.08\",\"eventName\":\"x\"}]", Some(CloudTrail), JsonDocuments);
+        check("{\"@timestamp\":\"2020-01-01T00:00:00Z\",\"message\":\"hi\"}\n", Some(JsonLines), Lines);
+        check("{\n \"time\": 5\n}\n", Some(JsonLines), JsonDocuments);
+        check("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n", Some(VpcFlow), Lines);
+        check("2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n", Some(VpcFlow), Lines);
+        check("\u{feff}\n\n#fields\tts\n", Some(ZeekTsv), Lines);
+    }
+
+    #[test]
+    fn rejects_unknown_text() {
+        check("hello world\n", None, Framing::Lines);
+        check("", None, Framing::Lines);
+        check("\x00\x01\x02binary", None, Framing::Lines);
+    }
 }

@@ -26,6 +26,7 @@ pub mod json;
 mod jsonl;
 mod suricata;
 mod vpcflow;
+mod zeek_common;
 mod zeek_json;
 mod zeek_tsv;
 

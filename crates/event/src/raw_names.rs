@@ -52,6 +52,19 @@ pub(crate) const ZEEK: &[&str] = &[
     "certificate.sig_alg", "certificate.key_type", "certificate.key_length",
     "certificate.exponent", "san.dns", "san.uri", "san.email", "san.ip", "basic_constraints.ca",
     "fingerprint",
+    // `_`-separated exports (Zeek scope_sep, OTRF APT29) and their extra keys
+    "id_orig_h", "id_orig_p", "id_resp_h", "id_resp_p", "seen_indicator",
+    "seen_indicator_type", "certificate_subject", "certificate_issuer",
+    "certificate_version", "certificate_serial", "certificate_not_valid_before",
+    "certificate_not_valid_after", "certificate_key_alg", "certificate_sig_alg",
+    "certificate_key_type", "certificate_key_length", "certificate_exponent",
+    "basic_constraints_ca", "times_modified", "times_accessed", "times_created",
+    "times_changed", "@stream", "@system", "@proc",
+    // more columns seen in real logs (files, kerberos, dce_rpc, pe, dpd, http)
+    "missing_bytes", "success", "error_msg", "failure_reason", "analyzer", "cert_chain_fuids",
+    "client_cert_chain_fuids", "client_header_names", "server_header_names",
+    "resp_certificate_sha1", "opcode", "opcode_name", "ip_proto", "uri_sha256", "id",
+    "machine", "compile_ts", "os", "subsystem", "is_exe", "is_64bit", "section_names",
 ];
 
 /// Suricata EVE JSON keys, flattened with `.`.

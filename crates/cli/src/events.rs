@@ -1,0 +1,219 @@
+//! `phiwatch events`: logs in, normalized events out.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use phiwatch_decode::{DecoderConfig, FieldMapping, Format};
+use phiwatch_event::Timestamp;
+use phiwatch_ingest::{resolve_inputs, Ingest, IngestConfig, Order};
+
+use crate::diag::{write_summary, StderrSink};
+use crate::output::{table_header, write_jsonl, write_table, EventFormat, FieldSet};
+use crate::{exit, CliError};
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Files, directories (read recursively), globs, or `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Read every source as this format instead of detecting it.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub input_format: Option<Format>,
+
+    /// Drop events before this time (RFC 3339, a date, or epoch seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<Timestamp>,
+
+    /// Drop events after this time (RFC 3339, a date, or epoch seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<Timestamp>,
+
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = EventFormat::Jsonl)]
+    pub format: EventFormat,
+
+    /// Write events to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Which fields to print (jsonl).
+    #[arg(long, value_enum, default_value_t = FieldSet::All)]
+    pub fields: FieldSet,
+
+    /// Event order: `time` merges all sources into one time-ordered stream;
+    /// `arrival` prints events as decoded (fastest).
+    #[arg(long, value_enum, default_value_t = OrderArg::Time)]
+    pub order: OrderArg,
+
+    /// Field mapping (TOML) for generic JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// VPC flow field list for files without a header line, space-separated.
+    #[arg(long, value_name = "FIELDS")]
+    pub vpc_fields: Option<String>,
+
+    /// Worker threads (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Events held per source to restore time order in nearly sorted logs.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub reorder_window: usize,
+
+    /// Longest record accepted, in bytes; longer lines are skipped and reported.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_record_bytes: usize,
+
+    /// Diagnostics printed in all; the rest are counted in the summary.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub max_diagnostics: u64,
+
+    /// Print no summary and no progress bar on stderr (diagnostics still print).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OrderArg {
+    /// One stream in time order.
+    Time,
+    /// As decoded.
+    Arrival,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown format '{s}'; expected one of: {}", names.join(", "))
+    })
+}
+
+/// Parses `--from`/`--to`: RFC 3339, `YYYY-MM-DD` (midnight UTC), or epoch seconds.
+pub fn parse_time(s: &str) -> Result<Timestamp, String> {
+    let b = s.as_bytes();
+    let t = if b.len() == 10 && b[4] == b'-' {
+        Timestamp::parse_rfc3339(format!("{s}T00:00:00Z").as_bytes())
+    } else {
+        Timestamp::parse_any(b)
+    };
+    t.ok_or_else(|| format!("'{s}' is not a time (use RFC 3339, YYYY-MM-DD or epoch seconds)"))
+}
+
+pub fn run(args: EventsArgs) -> Result<u8, CliError> {
+    if let (Some(f), Some(t)) = (args.from, args.to) {
+        if f > t {
+            return Err(CliError::Usage("--from is after --to".into()));
+        }
+    }
+    let mapping = match &args.mapping {
+        None => None,
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read mapping file {}", p.display()))?;
+            let m = FieldMapping::parse(&text)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", p.display())))?;
+            Some(Arc::new(m))
+        }
+    };
+    let cfg = IngestConfig {
+        format: args.input_format,
+        decoder: DecoderConfig {
+            mapping,
+            vpc_fields: args.vpc_fields.clone(),
+        },
+        order: match args.order {
+            OrderArg::Time => Order::Time,
+            OrderArg::Arrival => Order::Arrival,
+        },
+        threads: args.threads.unwrap_or(IngestConfig::default().threads).max(1),
+        reorder_window: args.reorder_window,
+        max_record_bytes: args.max_record_bytes.max(1),
+        from: args.from,
+        to: args.to,
+        ..IngestConfig::default()
+    };
+    let resolved = resolve_inputs(&args.paths);
+    let input_failed = !resolved.errors.is_empty();
+    let sink = Arc::new(StderrSink::new(args.max_diagnostics));
+    let mut run = Ingest::start(resolved.inputs, resolved.errors, cfg, sink.clone());
+
+    let bar = progress_bar(&run, args.quiet);
+    sink.set_bar(bar.clone());
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(BufWriter::with_capacity(
+            256 * 1024,
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::with_capacity(256 * 1024, io::stdout().lock())),
+    };
+    let written = write_events(&mut run, &mut out, &args, bar.as_ref());
+    let flushed = written.and_then(|()| out.flush());
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    sink.set_bar(None);
+    let report = run.finish();
+    match flushed {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(anyhow::Error::from(e).context("cannot write events").into()),
+    }
+    if !args.quiet {
+        write_summary(&mut io::stderr().lock(), &report, sink.hidden())?;
+    }
+    Ok(if input_failed || report.failed_sources() > 0 {
+        exit::RUNTIME
+    } else {
+        exit::OK
+    })
+}
+
+fn write_events(
+    run: &mut Ingest,
+    out: &mut dyn Write,
+    args: &EventsArgs,
+    bar: Option<&ProgressBar>,
+) -> io::Result<()> {
+    let sources = run.sources().to_vec();
+    let mut buf = String::with_capacity(4096);
+    if args.format == EventFormat::Table {
+        table_header(out)?;
+    }
+    let mut n: u64 = 0;
+    while let Some(ev) = run.next() {
+        match args.format {
+            EventFormat::Jsonl => write_jsonl(out, &ev, &sources, args.fields, &mut buf)?,
+            EventFormat::Table => write_table(out, &ev)?,
+        }
+        n += 1;
+        if n % 8192 == 0 {
+            if let Some(b) = bar {
+                b.set_position(run.progress().0);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn progress_bar(run: &Ingest, quiet: bool) -> Option<ProgressBar> {
+    let (_, total) = run.progress();
+    if quiet || !io::stderr().is_terminal() || total < 8 * 1024 * 1024 {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
+}

@@ -1,0 +1,76 @@
+//! The `phiwatch` command line: a thin shell over the engine crates.
+
+mod diag;
+mod events;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// phiwatch detects, scopes and reports the theft of patient data.
+#[derive(Parser, Debug)]
+#[command(name = "phiwatch", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read logs and print them as normalized events.
+    ///
+    /// Reads files, directories (recursively), globs and `-` (standard
+    /// input); gzip and zstd are recognized by content; the format of each
+    /// source is detected unless --input-format says it. Events go to stdout
+    /// (or -o FILE) in time order; per-source totals and diagnostics go to
+    /// stderr.
+    Events(events::EventsArgs),
+}
+
+/// Exit codes of the public contract.
+pub(crate) mod exit {
+    /// Success, whatever was found.
+    pub const OK: u8 = 0;
+    /// A runtime error (unreadable input, unwritable output).
+    pub const RUNTIME: u8 = 1;
+    /// A usage error (bad flags or values); clap uses it too.
+    pub const USAGE: u8 = 2;
+}
+
+/// An error with its exit code: usage errors are the caller's to fix.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    Usage(String),
+    Runtime(anyhow::Error),
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        CliError::Runtime(e)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Runtime(e.into())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Events(args) => events::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(CliError::Usage(msg)) => {
+            eprintln!("phiwatch: error: {msg}");
+            ExitCode::from(exit::USAGE)
+        }
+        Err(CliError::Runtime(e)) => {
+            eprintln!("phiwatch: error: {e:#}");
+            ExitCode::from(exit::RUNTIME)
+        }
+    }
+}
