@@ -1,0 +1,112 @@
+//! `phiwatch-bench`: end-to-end throughput of ingestion, with the ratio to
+//! a limit measured in the same process (reading the same bytes and
+//! counting lines with memchr).
+//!
+//! Usage: `phiwatch-bench [LINES] [RUNS]` (defaults 1,000,000 and 5).
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use phiwatch_bench::{zeek_conn_json, zeek_conn_tsv};
+use phiwatch_decode::{DecoderConfig, Format};
+use phiwatch_event::Origin;
+use phiwatch_ingest::{CollectSink, Ingest, IngestConfig, InputSpec, Order};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Median seconds of `runs` runs of `f`, which returns a count to check.
+fn time<F: FnMut() -> u64>(runs: usize, expect: u64, mut f: F) -> anyhow::Result<f64> {
+    let mut secs = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let n = f();
+        secs.push(t.elapsed().as_secs_f64());
+        anyhow::ensure!(n == expect, "expected {expect} records, got {n}");
+    }
+    Ok(median(secs))
+}
+
+fn read_and_count(path: &Path) -> u64 {
+    let mut f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(_) => return 0,
+    };
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut n = 0u64;
+    while let Ok(k) = f.read(&mut buf) {
+        if k == 0 {
+            break;
+        }
+        n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
+    }
+    n
+}
+
+fn decode_only(bytes: &[u8], format: Format) -> u64 {
+    let Ok(mut dec) = format.decoder(&DecoderConfig::default()) else { return 0 };
+    let mut n = 0;
+    for line in bytes.split(|&b| b == b'\n') {
+        if let Ok(Some(ev)) = dec.decode(line, Origin::default()) {
+            n += u64::from(!ev.is_empty());
+        }
+    }
+    n
+}
+
+fn ingest(path: &Path, order: Order, threads: usize) -> u64 {
+    let cfg = IngestConfig {
+        order,
+        threads,
+        ..IngestConfig::default()
+    };
+    let sink = Arc::new(CollectSink::default());
+    let mut run = Ingest::start(vec![InputSpec::File(path.to_path_buf())], vec![], cfg, sink);
+    let n = run.by_ref().count() as u64;
+    run.finish();
+    n
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let lines: usize = args.next().map_or(Ok(1_000_000), |s| s.parse()).context("LINES")?;
+    let runs: usize = args.next().map_or(Ok(5), |s| s.parse()).context("RUNS")?;
+    let dir = std::env::temp_dir().join(format!("phiwatch-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    println!("phiwatch-bench: {lines} Zeek conn records, median of {runs} runs, 1 decode thread unless noted");
+    println!("{:<34} {:>12} {:>10} {:>10}", "stage", "lines/s", "MB/s", "vs limit");
+    for (name, text, format) in [
+        ("tsv", zeek_conn_tsv(lines, 7), Format::ZeekTsv),
+        ("json", zeek_conn_json(lines, 7), Format::ZeekJson),
+    ] {
+        let path = dir.join(format!("conn.{name}"));
+        std::fs::write(&path, &text)?;
+        let total_lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
+        let mb = text.len() as f64 / 1e6;
+        let limit = time(runs, total_lines, || read_and_count(&path))?;
+        let decode = time(runs, lines as u64, || decode_only(text.as_bytes(), format))?;
+        let arrival = time(runs, lines as u64, || ingest(&path, Order::Arrival, 1))?;
+        let ordered = time(runs, lines as u64, || ingest(&path, Order::Time, 1))?;
+        for (stage, secs) in [
+            (format!("{name}: read + memchr (limit)"), limit),
+            (format!("{name}: decode only (in memory)"), decode),
+            (format!("{name}: ingest file, arrival order"), arrival),
+            (format!("{name}: ingest file, time order"), ordered),
+        ] {
+            println!(
+                "{:<34} {:>12.0} {:>10.1} {:>9.1}x",
+                stage,
+                lines as f64 / secs,
+                mb / secs,
+                secs / limit
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
