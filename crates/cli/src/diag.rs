@@ -61,11 +61,14 @@ pub fn write_summary(out: &mut impl Write, report: &Report, hidden: u64) -> std:
     let few = report.sources.len() <= 20;
     let mut listed = 0;
     let header = format!(
-        "{:<8} {:<10} {:>10} {:>10} {:>9} {:>9}  SOURCE",
+        "{:<10} {:<8} {:>10} {:>10} {:>9} {:>9}  SOURCE",
         "FORMAT", "COMPRESS", "READ", "ACCEPTED", "REJECTED", "FILTERED"
     );
     let mut wrote_header = false;
     for (info, s) in &report.sources {
+        if s.skipped.is_some() {
+            continue;
+        }
         let problem = s.rejected > 0 || s.error.is_some();
         if !(few || problem) || listed >= 50 {
             continue;
@@ -78,7 +81,7 @@ pub fn write_summary(out: &mut impl Write, report: &Report, hidden: u64) -> std:
         let format = s.format.map_or("-", |f| f.name());
         write!(
             out,
-            "{:<8} {:<10} {:>10} {:>10} {:>9} {:>9}  {}",
+            "{:<10} {:<8} {:>10} {:>10} {:>9} {:>9}  {}",
             format,
             s.compression.name(),
             s.records,
@@ -104,9 +107,10 @@ pub fn write_summary(out: &mut impl Write, report: &Report, hidden: u64) -> std:
     let failed = report.failed_sources();
     writeln!(
         out,
-        "phiwatch: {} sources ({} failed), {} records read: {} accepted, {} rejected; {} events emitted ({} outside --from/--to), {} late, {} out of order",
-        report.sources.len(),
+        "phiwatch: {} sources read ({} failed, {} skipped), {} records read: {} accepted, {} rejected; {} events emitted ({} outside --from/--to), {} late, {} out of order",
+        report.sources.len() - report.skipped_sources(),
         failed,
+        report.skipped_sources(),
         t.records,
         t.accepted,
         t.rejected,
@@ -115,6 +119,22 @@ pub fn write_summary(out: &mut impl Write, report: &Report, hidden: u64) -> std:
         t.late,
         report.out_of_order
     )?;
+    let skipped: Vec<&str> = report
+        .sources
+        .iter()
+        .filter(|(_, s)| s.skipped.is_some())
+        .map(|(i, _)| &*i.path)
+        .collect();
+    if !skipped.is_empty() {
+        let shown: Vec<&str> = skipped.iter().take(5).copied().collect();
+        let more = if skipped.len() > 5 { format!(" and {} more", skipped.len() - 5) } else { String::new() };
+        writeln!(
+            out,
+            "phiwatch: skipped {} files found in directories that are not a recognized log format: {}{more}",
+            skipped.len(),
+            shown.join(", ")
+        )?;
+    }
     let not_shown = hidden + t.suppressed;
     if not_shown > 0 {
         writeln!(

@@ -110,7 +110,9 @@ fn source(ev: &mut Event) {
         .get_raw("sourceIPAddress")
         .and_then(|v| v.as_str())
         .is_some_and(|s| {
+            let tld = s.rsplit('.').next().unwrap_or("");
             s.contains('.')
+                && tld.bytes().any(|b| b.is_ascii_alphabetic())
                 && s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
         });

@@ -544,7 +544,7 @@ enum Node {
     Float(f64),
     Bool(bool),
     Array,
-    Table(Vec<(Spanned<String>, Spanned<Node>)>),
+    Table(Vec<(String, Spanned<Node>)>),
 }
 
 impl Node {
@@ -599,7 +599,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = Vec::new();
-        while let Some(k) = map.next_key::<Spanned<String>>()? {
+        while let Some(k) = map.next_key::<String>()? {
             let v = map.next_value::<Spanned<Node>>()?;
             entries.push((k, v));
         }
@@ -626,14 +626,13 @@ impl Builder<'_> {
         let mut fields = None;
         let mut set = None;
         for (name, node) in sections {
-            let at = name.span().start;
-            let node_at = node.span().start;
-            match (name.get_ref().as_str(), node.into_inner()) {
+            let at = node.span().start;
+            match (name.as_str(), node.into_inner()) {
                 ("time", Node::Table(t)) => self.time(t),
                 ("fields", Node::Table(t)) => fields = Some(t),
                 ("set", Node::Table(t)) => set = Some(t),
                 (s @ ("time" | "fields" | "set"), other) => self.problem(
-                    node_at,
+                    at,
                     format!("`{s}` must be a table, not {}", other.type_name()),
                 ),
                 (other, _) => self.problem(
@@ -659,10 +658,10 @@ impl Builder<'_> {
         }
     }
 
-    fn time(&mut self, entries: Vec<(Spanned<String>, Spanned<Node>)>) {
+    fn time(&mut self, entries: Vec<(String, Spanned<Node>)>) {
         for (k, v) in entries {
             let at = v.span().start;
-            match (k.get_ref().as_str(), v.into_inner()) {
+            match (k.as_str(), v.into_inner()) {
                 ("field", Node::Str(s)) if !s.is_empty() => self.map.time_field = Some(s),
                 ("field", Node::Str(_)) => {
                     self.problem(at, "`time.field` must not be empty".to_string())
@@ -686,7 +685,7 @@ impl Builder<'_> {
                     format!("`time.{name}` must be a string, not {}", other.type_name()),
                 ),
                 (other, _) => self.problem(
-                    k.span().start,
+                    at,
                     format!("unknown key `{other}` in [time] (expected `field` or `format`)"),
                 ),
             }
@@ -694,9 +693,7 @@ impl Builder<'_> {
     }
 
     /// Checks a target name; the key when valid.
-    fn target(&mut self, name: &Spanned<String>, section: &str) -> Option<Key> {
-        let at = name.span().start;
-        let n = name.get_ref();
+    fn target(&mut self, n: &str, at: usize, section: &str) -> Option<Key> {
         match Key::lookup(n) {
             Some(k) if k == keys::PHIWATCH_FORMAT => {
                 self.problem(at, format!("[{section}] `{n}` is set by phiwatch itself"));
@@ -713,10 +710,10 @@ impl Builder<'_> {
         }
     }
 
-    fn field_entry(&mut self, name: Spanned<String>, value: Spanned<Node>) {
-        let target = self.target(&name, "fields");
+    fn field_entry(&mut self, name: String, value: Spanned<Node>) {
         let at = value.span().start;
-        let default_conv = MapConv::for_target(name.get_ref());
+        let target = self.target(&name, at, "fields");
+        let default_conv = MapConv::for_target(&name);
         let rule = match value.into_inner() {
             Node::Str(s) if !s.is_empty() => Some((s, default_conv)),
             Node::Str(_) => {
@@ -740,8 +737,8 @@ impl Builder<'_> {
         };
         if self.map.sets(target) {
             self.problem(
-                name.span().start,
-                format!("`{}` is in both [fields] and [set]", name.get_ref()),
+                at,
+                format!("`{name}` is in both [fields] and [set]"),
             );
             return;
         }
@@ -755,14 +752,14 @@ impl Builder<'_> {
     fn rule_table(
         &mut self,
         at: usize,
-        entries: Vec<(Spanned<String>, Spanned<Node>)>,
+        entries: Vec<(String, Spanned<Node>)>,
         default_conv: MapConv,
     ) -> Option<(String, MapConv)> {
         let mut from = None;
         let mut conv = Some(default_conv);
         for (k, v) in entries {
             let vat = v.span().start;
-            match (k.get_ref().as_str(), v.into_inner()) {
+            match (k.as_str(), v.into_inner()) {
                 ("from", Node::Str(s)) if !s.is_empty() => from = Some(s),
                 ("convert", Node::Str(s)) => {
                     conv = MapConv::from_name(&s);
@@ -780,7 +777,7 @@ impl Builder<'_> {
                     format!("`{name}` must be a non-empty string, not {}", other.type_name()),
                 ),
                 (other, _) => self.problem(
-                    k.span().start,
+                    vat,
                     format!("unknown key `{other}` (expected `from` or `convert`)"),
                 ),
             }
@@ -791,10 +788,10 @@ impl Builder<'_> {
         Some((from?, conv?))
     }
 
-    fn set_entry(&mut self, name: Spanned<String>, value: Spanned<Node>) {
-        let target = self.target(&name, "set");
+    fn set_entry(&mut self, name: String, value: Spanned<Node>) {
         let at = value.span().start;
-        let n = name.get_ref().as_str();
+        let target = self.target(&name, at, "set");
+        let n = name.as_str();
         let v = match (MapConv::for_target(n), value.into_inner()) {
             (MapConv::Ip, Node::Str(s)) => match s.parse() {
                 Ok(ip) => Some(SetValue::Ip(ip)),
@@ -837,19 +834,18 @@ impl Builder<'_> {
 /// not a nesting.
 fn flatten_targets(
     prefix: String,
-    entries: Vec<(Spanned<String>, Spanned<Node>)>,
-    out: &mut Vec<(Spanned<String>, Spanned<Node>)>,
+    entries: Vec<(String, Spanned<Node>)>,
+    out: &mut Vec<(String, Spanned<Node>)>,
     rules: bool,
 ) {
     for (k, v) in entries {
-        let span = k.span();
         let name = if prefix.is_empty() {
-            k.into_inner()
+            k
         } else {
-            format!("{prefix}.{}", k.get_ref())
+            format!("{prefix}.{k}")
         };
         let nested = match v.get_ref() {
-            Node::Table(t) => !(rules && t.iter().any(|(k, _)| k.get_ref() == "from")),
+            Node::Table(t) => !(rules && t.iter().any(|(k, _)| k == "from")),
             _ => false,
         };
         if nested {
@@ -857,7 +853,7 @@ fn flatten_targets(
                 flatten_targets(name, t, out, rules);
             }
         } else {
-            out.push((Spanned::new(span, name), v));
+            out.push((name, v));
         }
     }
 }

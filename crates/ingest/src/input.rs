@@ -8,8 +8,12 @@ use globset::GlobBuilder;
 /// Where a source's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputSpec {
-    /// A regular file.
+    /// A regular file named by the user (or matched by a glob).
     File(PathBuf),
+    /// A file found by walking a directory. Unlike a named file, one whose
+    /// format is not recognized (a README beside the logs) is skipped, not
+    /// a failure.
+    Found(PathBuf),
     /// Standard input.
     Stdin,
 }
@@ -18,7 +22,7 @@ impl InputSpec {
     /// The path for display (`-` for standard input).
     pub fn display(&self) -> String {
         match self {
-            InputSpec::File(p) => p.display().to_string(),
+            InputSpec::File(p) | InputSpec::Found(p) => p.display().to_string(),
             InputSpec::Stdin => "-".to_string(),
         }
     }
@@ -56,7 +60,7 @@ pub fn resolve_inputs<S: AsRef<str>>(args: &[S]) -> ResolvedInputs {
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => {
                 for f in walk(path, &mut out.errors) {
-                    add(&mut out, InputSpec::File(f));
+                    add(&mut out, InputSpec::Found(f));
                 }
             }
             Ok(_) => add(&mut out, InputSpec::File(path.to_path_buf())),
@@ -170,6 +174,8 @@ mod tests {
             .map(|i| i.display().replace(&d.display().to_string(), ""))
             .collect();
         assert_eq!(names, ["/a/b/conn.1.log.gz", "/a/b/dns.log", "/a/conn.log", "/x.json"]);
+        assert!(matches!(r.inputs[0], InputSpec::Found(_)));
+        assert!(matches!(r.inputs[3], InputSpec::File(_)));
         assert_eq!(r.errors.len(), 3, "{:?}", r.errors);
         assert!(r.errors.iter().any(|e| e.contains("dangling") && e.contains("no such file")));
         assert!(r.errors.iter().any(|e| e.contains("nope.log")));

@@ -100,7 +100,9 @@ impl Ingest {
                 id: SourceId(i as u32),
                 path: spec.display().into(),
                 size: match spec {
-                    InputSpec::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                    InputSpec::File(p) | InputSpec::Found(p) => {
+                        std::fs::metadata(p).ok().map(|m| m.len())
+                    }
                     InputSpec::Stdin => None,
                 },
             })

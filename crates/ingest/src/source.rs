@@ -61,7 +61,7 @@ impl SourceReader {
         };
         let raw: Box<dyn Read + Send> = match (spec, stdin) {
             (_, Some(r)) => r,
-            (InputSpec::File(p), None) => match std::fs::File::open(p) {
+            (InputSpec::File(p) | InputSpec::Found(p), None) => match std::fs::File::open(p) {
                 Ok(f) => Box::new(f),
                 Err(e) => return Err(fail(stats, format!("cannot open: {}", io_reason(&e)))),
             },
@@ -104,6 +104,10 @@ impl SourceReader {
             (Some(f), Some(d)) if d.format == f => (f, d.framing),
             (Some(f), _) => (f, forced_framing(f, sample)),
             (None, Some(d)) => (d.format, d.framing),
+            (None, None) if matches!(spec, InputSpec::Found(_)) => {
+                stats.skipped = Some("not a recognized log format".into());
+                return Err(stats);
+            }
             (None, None) => {
                 let what = if sample.iter().take(512).any(|&b| b == 0) {
                     "binary data"

@@ -59,6 +59,8 @@ pub struct SourceStats {
     pub compression: Compression,
     /// Why the source stopped early or could not be read at all.
     pub error: Option<String>,
+    /// Why a file found in a directory was skipped (not a log format).
+    pub skipped: Option<String>,
 }
 
 impl SourceStats {
@@ -163,6 +165,11 @@ impl Report {
             t.add(s);
         }
         t
+    }
+
+    /// Files found in directories and skipped as not logs.
+    pub fn skipped_sources(&self) -> usize {
+        self.sources.iter().filter(|(_, s)| s.skipped.is_some()).count()
     }
 
     /// Sources that could not be read at all or stopped early.

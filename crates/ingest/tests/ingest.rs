@@ -151,9 +151,15 @@ fn junk_empty_and_unreadable_inputs_do_not_stop_the_rest() {
     assert_eq!(r.report.input_errors.len(), 1, "{:?}", r.report.input_errors);
     assert!(r.report.input_errors[0].contains("dangling.log"));
     let by_name = |n: &str| &r.report.sources.iter().find(|(i, _)| i.path.ends_with(n)).unwrap().1;
-    assert!(by_name("junk.bin").error.as_deref().unwrap().contains("binary data"));
+    assert!(by_name("junk.bin").error.is_none(), "found in a directory: skipped");
+    assert_eq!(by_name("junk.bin").skipped.as_deref(), Some("not a recognized log format"));
     assert_eq!(by_name("empty.log").records, 0);
     assert!(by_name("empty.log").error.is_none(), "an empty file is not an error");
+    assert_eq!(r.report.failed_sources(), 0);
+    assert_eq!(r.report.skipped_sources(), 1);
+    // Named explicitly, the same junk is a failure with a reason.
+    let r = run(&[d.join("junk.bin")], IngestConfig::default());
+    assert!(r.report.sources[0].1.error.as_deref().unwrap().contains("binary data"));
     assert_eq!(r.report.failed_sources(), 1);
 }
 
