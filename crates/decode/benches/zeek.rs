@@ -16,7 +16,8 @@ use phiwatch_event::Origin;
 
 const RECORDS: usize = 10_000;
 
-const FIELDS: &str = "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\t\
+const FIELDS: &str =
+    "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\t\
     orig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\t\
     orig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto\tcommunity_id";
 const TYPES: &str = "time\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\t\
@@ -90,7 +91,13 @@ fn records() -> Vec<Conn> {
             let resp_h = if v6 {
                 format!("2001:db8::{:x}", r.below(65_536))
             } else {
-                format!("{}.{}.{}.{}", 1 + r.below(223), r.below(256), r.below(256), 1 + r.below(254))
+                format!(
+                    "{}.{}.{}.{}",
+                    1 + r.below(223),
+                    r.below(256),
+                    r.below(256),
+                    1 + r.below(254)
+                )
             };
             let orig_pkts = 1 + r.below(40);
             let resp_pkts = if established { 1 + r.below(60) } else { 0 };
@@ -103,7 +110,8 @@ fn records() -> Vec<Conn> {
                 resp_p,
                 proto,
                 service: if established { service } else { None },
-                duration: established.then(|| format!("{}.{:06}", r.below(120), r.below(1_000_000))),
+                duration: established
+                    .then(|| format!("{}.{:06}", r.below(120), r.below(1_000_000))),
                 orig_bytes: established.then(|| r.below(100_000)),
                 resp_bytes: established.then(|| r.below(5_000_000)),
                 conn_state: if established { "SF" } else { "S0" },
@@ -200,7 +208,11 @@ fn json(recs: &[Conn]) -> Vec<u8> {
         if let Some(v) = &c.tunnel_parents {
             let _ = write!(s, ",\"tunnel_parents\":[\"{v}\"]");
         }
-        let _ = writeln!(s, ",\"ip_proto\":{},\"community_id\":\"{}\"}}", c.ip_proto, c.community_id);
+        let _ = writeln!(
+            s,
+            ",\"ip_proto\":{},\"community_id\":\"{}\"}}",
+            c.ip_proto, c.community_id
+        );
     }
     s.into_bytes()
 }
@@ -231,8 +243,16 @@ fn bench(c: &mut Criterion) {
     let recs = records();
     let tsv = tsv(&recs);
     let json = json(&recs);
-    assert_eq!(decode_all(Format::ZeekTsv, &tsv), RECORDS, "every TSV record decodes");
-    assert_eq!(decode_all(Format::ZeekJson, &json), RECORDS, "every JSON record decodes");
+    assert_eq!(
+        decode_all(Format::ZeekTsv, &tsv),
+        RECORDS,
+        "every TSV record decodes"
+    );
+    assert_eq!(
+        decode_all(Format::ZeekJson, &json),
+        RECORDS,
+        "every JSON record decodes"
+    );
     let tsv_lines = memchr::memchr_iter(b'\n', &tsv).count() as u64;
     let json_lines = memchr::memchr_iter(b'\n', &json).count() as u64;
 

@@ -21,7 +21,6 @@ use std::sync::Arc;
 
 use phiwatch_event::{keys, Event, FieldKind, Key, Name, Origin, Timestamp, Value, ValueRef};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use toml::Spanned;
 
 use crate::json::{self, Conv};
 use crate::{DecodeError, Decoder, ErrorKind};
@@ -196,9 +195,18 @@ fn parse_number_as(v: ValueRef<'_>, unit_ns: i64) -> Option<Timestamp> {
 }
 
 fn float_time(f: f64, unit_ns: i64) -> Option<Timestamp> {
-    let n = f * unit_ns as f64;
     // i64 covers ±9.2e18 ns; stay clear of the edge where `as` saturates.
-    (n.is_finite() && n.abs() < 9.0e18).then(|| Timestamp::from_nanos(n as i64))
+    if !f.is_finite() || (f * unit_ns as f64).abs() >= 9.0e18 {
+        return None;
+    }
+    // Whole units and the fraction apart: the fraction of a float is exact,
+    // so `1709647804.25` s is .250000000, not the nearest multiple of 256 ns.
+    let whole = f.trunc();
+    let frac = ((f - whole) * unit_ns as f64).round() as i64;
+    (whole as i64)
+        .checked_mul(unit_ns)?
+        .checked_add(frac)
+        .map(Timestamp::from_nanos)
 }
 
 /// Parses `[-]digits[.digits]` as a count of `unit_ns` nanoseconds, exactly.
@@ -536,7 +544,16 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// A TOML value with the position of every key and value.
+/// A TOML value and where it starts, when the parser says (values under
+/// dotted keys such as `source.ip = "x"` have no position of their own; they
+/// are reported at their parent's).
+#[derive(Debug)]
+struct At {
+    pos: Option<usize>,
+    node: Node,
+}
+
+/// A TOML value.
 #[derive(Debug)]
 enum Node {
     Str(String),
@@ -544,7 +561,8 @@ enum Node {
     Float(f64),
     Bool(bool),
     Array,
-    Table(Vec<(String, Spanned<Node>)>),
+    /// Entries: key, the key's position, value.
+    Table(Vec<(String, Option<usize>, At)>),
 }
 
 impl Node {
@@ -560,50 +578,97 @@ impl Node {
     }
 }
 
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Node, D::Error> {
-        d.deserialize_any(NodeVisitor)
+// The `toml` deserializer reports a value's position to a struct with these
+// names (the protocol behind `toml::Spanned`). `toml::Spanned` itself fails
+// on values that have no position (tables made by dotted keys), so `At`
+// speaks the protocol directly and accepts plain values too. Should the
+// names ever change, values simply arrive without positions.
+const SPANNED_NAME: &str = "$__serde_spanned_private_Spanned";
+const SPANNED_START: &str = "$__serde_spanned_private_start";
+const SPANNED_END: &str = "$__serde_spanned_private_end";
+const SPANNED_VALUE: &str = "$__serde_spanned_private_value";
+const SPANNED_FIELDS: &[&str] = &[SPANNED_START, SPANNED_END, SPANNED_VALUE];
+
+impl<'de> Deserialize<'de> for At {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<At, D::Error> {
+        d.deserialize_struct(SPANNED_NAME, SPANNED_FIELDS, AtVisitor)
     }
 }
 
-struct NodeVisitor;
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(AtVisitor).map(|at| at.node)
+    }
+}
 
-impl<'de> Visitor<'de> for NodeVisitor {
-    type Value = Node;
+struct AtVisitor;
+
+fn plain(node: Node) -> At {
+    At { pos: None, node }
+}
+
+impl<'de> Visitor<'de> for AtVisitor {
+    type Value = At;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a TOML value")
     }
-    fn visit_bool<E>(self, b: bool) -> Result<Node, E> {
-        Ok(Node::Bool(b))
+    fn visit_bool<E>(self, b: bool) -> Result<At, E> {
+        Ok(plain(Node::Bool(b)))
     }
-    fn visit_i64<E>(self, i: i64) -> Result<Node, E> {
-        Ok(Node::Int(i))
+    fn visit_i64<E>(self, i: i64) -> Result<At, E> {
+        Ok(plain(Node::Int(i)))
     }
-    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Node, E> {
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<At, E> {
         i64::try_from(u)
-            .map(Node::Int)
+            .map(|i| plain(Node::Int(i)))
             .map_err(|_| E::custom("integer out of range"))
     }
-    fn visit_f64<E>(self, f: f64) -> Result<Node, E> {
-        Ok(Node::Float(f))
+    fn visit_f64<E>(self, f: f64) -> Result<At, E> {
+        Ok(plain(Node::Float(f)))
     }
-    fn visit_str<E>(self, s: &str) -> Result<Node, E> {
-        Ok(Node::Str(s.to_string()))
+    fn visit_str<E>(self, s: &str) -> Result<At, E> {
+        Ok(plain(Node::Str(s.to_string())))
     }
-    fn visit_string<E>(self, s: String) -> Result<Node, E> {
-        Ok(Node::Str(s))
+    fn visit_string<E>(self, s: String) -> Result<At, E> {
+        Ok(plain(Node::Str(s)))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<At, A::Error> {
         while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(Node::Array)
+        Ok(plain(Node::Array))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(k) = map.next_key::<String>()? {
-            let v = map.next_value::<Spanned<Node>>()?;
-            entries.push((k, v));
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<At, A::Error> {
+        let Some(first) = map.next_key::<At>()? else {
+            return Ok(plain(Node::Table(Vec::new())));
+        };
+        if matches!(&first.node, Node::Str(k) if k == SPANNED_START) {
+            // The positioned form: start, end, then the value itself.
+            let start: usize = map.next_value()?;
+            let mut node = None;
+            while let Some(k) = map.next_key::<String>()? {
+                if k == SPANNED_VALUE {
+                    node = Some(map.next_value::<Node>()?);
+                } else {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            let node = node.ok_or_else(|| serde::de::Error::missing_field("value"))?;
+            return Ok(At {
+                pos: Some(start),
+                node,
+            });
         }
-        Ok(Node::Table(entries))
+        let mut entries = Vec::new();
+        let mut key = Some(first);
+        while let Some(k) = key {
+            let v = map.next_value::<At>()?;
+            let name = match k.node {
+                Node::Str(s) => s,
+                _ => return Err(serde::de::Error::custom("expected a string key")),
+            };
+            entries.push((name, k.pos, v));
+            key = map.next_key::<At>()?;
+        }
+        Ok(plain(Node::Table(entries)))
     }
 }
 
@@ -625,43 +690,45 @@ impl Builder<'_> {
         };
         let mut fields = None;
         let mut set = None;
-        for (name, node) in sections {
-            let at = node.span().start;
-            match (name.as_str(), node.into_inner()) {
-                ("time", Node::Table(t)) => self.time(t),
-                ("fields", Node::Table(t)) => fields = Some(t),
-                ("set", Node::Table(t)) => set = Some(t),
+        for (name, key_at, v) in sections {
+            let at = v.pos.or(key_at).unwrap_or(0);
+            let key_at = key_at.unwrap_or(at);
+            match (name.as_str(), v.node) {
+                ("time", Node::Table(t)) => self.time(at, t),
+                ("fields", Node::Table(t)) => fields = Some((at, t)),
+                ("set", Node::Table(t)) => set = Some((at, t)),
                 (s @ ("time" | "fields" | "set"), other) => self.problem(
                     at,
                     format!("`{s}` must be a table, not {}", other.type_name()),
                 ),
                 (other, _) => self.problem(
-                    at,
+                    key_at,
                     format!("unknown section `{other}` (expected `time`, `fields` or `set`)"),
                 ),
             }
         }
         // [set] first, so that [fields] can report targets set twice.
-        if let Some(t) = set {
+        if let Some((at, t)) = set {
             let mut flat = Vec::new();
-            flatten_targets(String::new(), t, &mut flat, false);
-            for (name, value) in flat {
-                self.set_entry(name, value);
+            flatten_targets("", at, t, &mut flat, false);
+            for (name, key_at, at, value) in flat {
+                self.set_entry(name, key_at, at, value);
             }
         }
-        if let Some(t) = fields {
+        if let Some((at, t)) = fields {
             let mut flat = Vec::new();
-            flatten_targets(String::new(), t, &mut flat, true);
-            for (name, value) in flat {
-                self.field_entry(name, value);
+            flatten_targets("", at, t, &mut flat, true);
+            for (name, key_at, at, value) in flat {
+                self.field_entry(name, key_at, at, value);
             }
         }
     }
 
-    fn time(&mut self, entries: Vec<(String, Spanned<Node>)>) {
-        for (k, v) in entries {
-            let at = v.span().start;
-            match (k.as_str(), v.into_inner()) {
+    fn time(&mut self, section_at: usize, entries: Vec<(String, Option<usize>, At)>) {
+        for (k, key_at, v) in entries {
+            let at = v.pos.unwrap_or(section_at);
+            let key_at = key_at.unwrap_or(at);
+            match (k.as_str(), v.node) {
                 ("field", Node::Str(s)) if !s.is_empty() => self.map.time_field = Some(s),
                 ("field", Node::Str(_)) => {
                     self.problem(at, "`time.field` must not be empty".to_string())
@@ -685,7 +752,7 @@ impl Builder<'_> {
                     format!("`time.{name}` must be a string, not {}", other.type_name()),
                 ),
                 (other, _) => self.problem(
-                    at,
+                    key_at,
                     format!("unknown key `{other}` in [time] (expected `field` or `format`)"),
                 ),
             }
@@ -710,11 +777,10 @@ impl Builder<'_> {
         }
     }
 
-    fn field_entry(&mut self, name: String, value: Spanned<Node>) {
-        let at = value.span().start;
-        let target = self.target(&name, at, "fields");
+    fn field_entry(&mut self, name: String, key_at: usize, at: usize, value: Node) {
+        let target = self.target(&name, key_at, "fields");
         let default_conv = MapConv::for_target(&name);
-        let rule = match value.into_inner() {
+        let rule = match value {
             Node::Str(s) if !s.is_empty() => Some((s, default_conv)),
             Node::Str(_) => {
                 self.problem(at, "the source field name must not be empty".to_string());
@@ -736,10 +802,7 @@ impl Builder<'_> {
             return;
         };
         if self.map.sets(target) {
-            self.problem(
-                at,
-                format!("`{name}` is in both [fields] and [set]"),
-            );
+            self.problem(key_at, format!("`{name}` is in both [fields] and [set]"));
             return;
         }
         self.map.fields.push(FieldRule {
@@ -752,14 +815,15 @@ impl Builder<'_> {
     fn rule_table(
         &mut self,
         at: usize,
-        entries: Vec<(String, Spanned<Node>)>,
+        entries: Vec<(String, Option<usize>, At)>,
         default_conv: MapConv,
     ) -> Option<(String, MapConv)> {
         let mut from = None;
         let mut conv = Some(default_conv);
-        for (k, v) in entries {
-            let vat = v.span().start;
-            match (k.as_str(), v.into_inner()) {
+        for (k, key_at, v) in entries {
+            let vat = v.pos.unwrap_or(at);
+            let key_at = key_at.unwrap_or(vat);
+            match (k.as_str(), v.node) {
                 ("from", Node::Str(s)) if !s.is_empty() => from = Some(s),
                 ("convert", Node::Str(s)) => {
                     conv = MapConv::from_name(&s);
@@ -777,7 +841,7 @@ impl Builder<'_> {
                     format!("`{name}` must be a non-empty string, not {}", other.type_name()),
                 ),
                 (other, _) => self.problem(
-                    vat,
+                    key_at,
                     format!("unknown key `{other}` (expected `from` or `convert`)"),
                 ),
             }
@@ -788,11 +852,10 @@ impl Builder<'_> {
         Some((from?, conv?))
     }
 
-    fn set_entry(&mut self, name: String, value: Spanned<Node>) {
-        let at = value.span().start;
-        let target = self.target(&name, at, "set");
+    fn set_entry(&mut self, name: String, key_at: usize, at: usize, value: Node) {
+        let target = self.target(&name, key_at, "set");
         let n = name.as_str();
-        let v = match (MapConv::for_target(n), value.into_inner()) {
+        let v = match (MapConv::for_target(n), value) {
             (MapConv::Ip, Node::Str(s)) => match s.parse() {
                 Ok(ip) => Some(SetValue::Ip(ip)),
                 Err(_) => {
@@ -830,30 +893,29 @@ impl Builder<'_> {
 }
 
 /// Joins nested tables into dotted target names (`source = { ip = "x" }` is
-/// `"source.ip" = "x"`). In `[fields]`, a table with a `from` key is a rule,
-/// not a nesting.
+/// `"source.ip" = "x"`), each with the position of its key and of its
+/// value (or its parent's, when the parser has none). In `[fields]`, a
+/// table with a `from` key is a rule, not a nesting.
 fn flatten_targets(
-    prefix: String,
-    entries: Vec<(String, Spanned<Node>)>,
-    out: &mut Vec<(String, Spanned<Node>)>,
+    prefix: &str,
+    parent_at: usize,
+    entries: Vec<(String, Option<usize>, At)>,
+    out: &mut Vec<(String, usize, usize, Node)>,
     rules: bool,
 ) {
-    for (k, v) in entries {
+    for (k, key_at, v) in entries {
         let name = if prefix.is_empty() {
             k
         } else {
             format!("{prefix}.{k}")
         };
-        let nested = match v.get_ref() {
-            Node::Table(t) => !(rules && t.iter().any(|(k, _)| k == "from")),
-            _ => false,
-        };
-        if nested {
-            if let Node::Table(t) = v.into_inner() {
-                flatten_targets(name, t, out, rules);
+        let at = v.pos.or(key_at).unwrap_or(parent_at);
+        let key_at = key_at.unwrap_or(parent_at);
+        match v.node {
+            Node::Table(t) if !(rules && t.iter().any(|(k, _, _)| k == "from")) => {
+                flatten_targets(&name, key_at, t, out, rules);
             }
-        } else {
-            out.push((name, v));
+            node => out.push((name, key_at, at, node)),
         }
     }
 }

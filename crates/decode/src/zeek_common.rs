@@ -230,7 +230,10 @@ const HTTP: Table = &[
     ("user_agent", Rule::Same(keys::USER_AGENT_ORIGINAL)),
     ("status_code", Rule::Int(keys::HTTP_RESPONSE_STATUS_CODE)),
     ("request_body_len", Rule::Int(keys::HTTP_REQUEST_BODY_BYTES)),
-    ("response_body_len", Rule::Int(keys::HTTP_RESPONSE_BODY_BYTES)),
+    (
+        "response_body_len",
+        Rule::Int(keys::HTTP_RESPONSE_BODY_BYTES),
+    ),
     ("version", Rule::Same(keys::HTTP_VERSION)),
     ("username", Rule::Same(keys::USER_NAME)),
 ];
@@ -268,7 +271,10 @@ const NOTICE: Table = &[
     ("p", Rule::NoticePort),
 ];
 
-const INTEL: Table = &[("seen.indicator_type", Rule::Same(keys::THREAT_INDICATOR_TYPE))];
+const INTEL: Table = &[(
+    "seen.indicator_type",
+    Rule::Same(keys::THREAT_INDICATOR_TYPE),
+)];
 
 const WEIRD: Table = &[("name", Rule::Same(keys::EVENT_ACTION))];
 
@@ -365,7 +371,13 @@ impl NormState {
 
 /// Applies `rule` to the stored raw value `v`. Null values give nothing.
 /// `scratch` is reused for the one rule that splits a string (`uri`).
-pub(crate) fn apply(ev: &mut Event, rule: Rule, v: Value, st: &mut NormState, scratch: &mut String) {
+pub(crate) fn apply(
+    ev: &mut Event,
+    rule: Rule,
+    v: Value,
+    st: &mut NormState,
+    scratch: &mut String,
+) {
     if matches!(v, Value::Null) {
         return;
     }
@@ -559,7 +571,12 @@ mod tests {
 
     #[test]
     fn names_round_trip_between_forms() {
-        for n in ["id.orig_h", "id.resp_p", "seen.indicator_type", "certificate.subject"] {
+        for n in [
+            "id.orig_h",
+            "id.resp_p",
+            "seen.indicator_type",
+            "certificate.subject",
+        ] {
             assert_eq!(canonical(underscore_form(n).unwrap()), n);
         }
         assert_eq!(canonical("uid"), "uid");
@@ -586,7 +603,10 @@ mod tests {
         let mut st = NormState::default();
         let mut scratch = String::new();
         apply(&mut ev, Rule::Uri, v, &mut st, &mut scratch);
-        assert_eq!(ev.get(keys::URL_ORIGINAL).unwrap().as_str(), Some("/a/b?x=1?y"));
+        assert_eq!(
+            ev.get(keys::URL_ORIGINAL).unwrap().as_str(),
+            Some("/a/b?x=1?y")
+        );
         assert_eq!(ev.get(keys::URL_PATH).unwrap().as_str(), Some("/a/b"));
         assert_eq!(ev.get(keys::URL_QUERY).unwrap().as_str(), Some("x=1?y"));
     }

@@ -139,7 +139,10 @@ impl ZeekTsvDecoder {
                 let mut sep = Vec::new();
                 unescape(value, &mut sep);
                 if sep.is_empty() {
-                    return Err(DecodeError::new(ErrorKind::Schema, "#separator: empty separator"));
+                    return Err(DecodeError::new(
+                        ErrorKind::Schema,
+                        "#separator: empty separator",
+                    ));
                 }
                 // A new header block: forget the previous log's schema.
                 self.sep = sep;
@@ -242,9 +245,9 @@ impl ZeekTsvDecoder {
         self.dataset = match (known, &self.path) {
             (Some(d), _) => d,
             (None, Some(_)) => zeek_common::UNKNOWN,
-            (None, None) => zeek_common::infer_dataset(|n| {
-                names.iter().any(|c| zeek_common::canonical(c) == n)
-            }),
+            (None, None) => {
+                zeek_common::infer_dataset(|n| names.iter().any(|c| zeek_common::canonical(c) == n))
+            }
         };
         self.raw_path = match known {
             None => self.path.clone(),
@@ -611,8 +614,20 @@ mod tests {
     #[test]
     fn ipv4_fast_path_matches_std() {
         for s in [
-            "1.2.3.4", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5",
-            "1..3.4", "", ".1.2.3", "1.2.3.", "1.2.3.04", "10.0.0.1a", "1000.1.1.1",
+            "1.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..3.4",
+            "",
+            ".1.2.3",
+            "1.2.3.",
+            "1.2.3.04",
+            "10.0.0.1a",
+            "1000.1.1.1",
         ] {
             assert_eq!(parse_ipv4(s.as_bytes()), s.parse().ok(), "{s}");
         }
@@ -621,8 +636,23 @@ mod tests {
     #[test]
     fn floats_match_std() {
         for s in [
-            "0.000435", "1.5", "-3.25", "3600.000000", "0", "123456789012345", "0.1", "100.0",
-            "1e5", "inf", "1.", ".5", "", "-", "1.2.3", "9999999999999999", "38.055625",
+            "0.000435",
+            "1.5",
+            "-3.25",
+            "3600.000000",
+            "0",
+            "123456789012345",
+            "0.1",
+            "100.0",
+            "1e5",
+            "inf",
+            "1.",
+            ".5",
+            "",
+            "-",
+            "1.2.3",
+            "9999999999999999",
+            "38.055625",
         ] {
             let std: Option<f64> = s.parse().ok();
             assert_eq!(parse_float(s.as_bytes()), std, "{s}");
@@ -649,9 +679,27 @@ mod tests {
 
     #[test]
     fn types() {
-        assert_eq!(Ty::parse(b"set[addr]"), Ty { scalar: Scalar::Addr, container: true });
-        assert_eq!(Ty::parse(b"vector[interval]"), Ty { scalar: Scalar::Float, container: true });
-        assert_eq!(Ty::parse(b"port"), Ty { scalar: Scalar::Int, container: false });
+        assert_eq!(
+            Ty::parse(b"set[addr]"),
+            Ty {
+                scalar: Scalar::Addr,
+                container: true
+            }
+        );
+        assert_eq!(
+            Ty::parse(b"vector[interval]"),
+            Ty {
+                scalar: Scalar::Float,
+                container: true
+            }
+        );
+        assert_eq!(
+            Ty::parse(b"port"),
+            Ty {
+                scalar: Scalar::Int,
+                container: false
+            }
+        );
         assert_eq!(Ty::parse(b"table[string]"), Ty::STRING);
     }
 }

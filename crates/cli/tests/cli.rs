@@ -1,0 +1,127 @@
+//! The `phiwatch` binary as users run it: exit codes, stdout, stderr.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn phiwatch(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_phiwatch"));
+    cmd.args(args)
+        .current_dir(repo())
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn phiwatch");
+    if let Some(input) = stdin {
+        let mut si = child.stdin.take().expect("stdin");
+        si.write_all(input).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
+
+fn jsonl(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn events_over_the_bundled_samples() {
+    let out = phiwatch(&["events", "samples/"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let events = jsonl(&out);
+    assert_eq!(events.len(), 414, "{stderr}");
+    let count = |ds: &str| events.iter().filter(|e| e["dataset"] == ds).count();
+    assert_eq!(count("aws.cloudtrail"), 103);
+    assert_eq!(count("aws.vpcflow"), 6);
+    assert_eq!(count("zeek.conn"), 5 + events.iter().filter(|e| e["format"] == "zeek-json" && e["dataset"] == "zeek.conn").count());
+    // Time-ordered across sources.
+    let times: Vec<&str> = events.iter().map(|e| e["time"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    // Normalized and raw fields, and the origin.
+    let get_object = events
+        .iter()
+        .find(|e| e["fields"]["event.action"] == "GetObject")
+        .expect("a GetObject event");
+    assert_eq!(get_object["fields"]["phiwatch.object.bytes_out"], 89);
+    assert_eq!(get_object["raw"]["eventName"], "GetObject");
+    assert!(get_object["origin"]["path"].as_str().unwrap().ends_with(".json.zst"));
+    assert!(stderr.contains("414 records read: 414 accepted, 0 rejected"), "{stderr}");
+    assert!(stderr.contains("4 skipped"), "{stderr}");
+}
+
+#[test]
+fn stdin_table_and_time_window() {
+    let conn = std::fs::read(repo().join("samples/zeek/conn.log")).unwrap();
+    let out = phiwatch(
+        &["events", "-", "--format", "table", "--from", "2012-02-21T16:52:50Z", "--to", "2012-02-21T16:53:15Z"],
+        Some(&conn),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("TIME"));
+    assert_eq!(lines.len(), 1 + 3, "{stdout}");
+    assert!(lines[1].contains("zeek.conn") && lines[1].contains("141.142.220.235:37604"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("3 events emitted (2 outside --from/--to)"), "{stderr}");
+}
+
+#[test]
+fn output_file_and_field_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.jsonl");
+    let out = phiwatch(
+        &["events", "samples/aws/vpcflow-compromised-root-creds.log", "--fields", "normalized", "-o", path.to_str().unwrap(), "-q"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+    let text = std::fs::read_to_string(&path).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(text.lines().count(), 6);
+    assert!(first.get("raw").is_none());
+    assert_eq!(first["fields"]["destination.port"], 22);
+}
+
+#[test]
+fn usage_and_runtime_errors_have_their_exit_codes() {
+    let out = phiwatch(&["events", "samples/", "--input-format", "nope"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected one of: zeek-tsv"));
+    let out = phiwatch(&["events", "samples/", "--from", "yesterday"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let out = phiwatch(&["events", "no/such/file.log", "samples/zeek/conn.log"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no/such/file.log: no such file or directory"), "{stderr}");
+    assert_eq!(jsonl(&out).len(), 5, "the other input still flows");
+    let out = phiwatch(&["events"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn forced_format_and_rejections_on_stderr() {
+    // VPC flow lines read as Zeek TSV: every line rejected, with a reason.
+    let out = phiwatch(&["events", "samples/aws/vpcflow-compromised-root-creds.log", "--input-format", "zeek-tsv"], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("vpcflow-compromised-root-creds.log:2: "), "{stderr}");
+    assert!(stderr.contains("7 records read: 0 accepted, 7 rejected"), "{stderr}");
+}
+
+#[test]
+fn help_describes_every_flag() {
+    let out = phiwatch(&["events", "--help"], None);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--input-format", "--from", "--to", "--format", "--output", "--order", "--mapping", "--quiet"] {
+        assert!(help.contains(flag), "{flag} missing from help");
+    }
+}
