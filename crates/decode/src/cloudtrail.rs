@@ -54,8 +54,18 @@ impl Decoder for CloudTrailDecoder {
         outcome(&mut ev);
         json::alias(&mut ev, "errorMessage", keys::ERROR_MESSAGE, Conv::Same);
 
-        json::alias(&mut ev, "requestParameters.bucketName", keys::PHIWATCH_OBJECT_BUCKET, Conv::Same);
-        json::alias(&mut ev, "requestParameters.key", keys::PHIWATCH_OBJECT_KEY, Conv::Same);
+        json::alias(
+            &mut ev,
+            "requestParameters.bucketName",
+            keys::PHIWATCH_OBJECT_BUCKET,
+            Conv::Same,
+        );
+        json::alias(
+            &mut ev,
+            "requestParameters.key",
+            keys::PHIWATCH_OBJECT_KEY,
+            Conv::Same,
+        );
         copy_checked(
             &mut ev,
             "additionalEventData.bytesTransferredOut",
@@ -123,7 +133,12 @@ fn source(ev: &mut Event) {
 
 fn identity(ev: &mut Event) {
     json::alias(ev, "userIdentity.arn", keys::PHIWATCH_USER_ARN, Conv::Same);
-    json::alias(ev, "userIdentity.type", keys::PHIWATCH_USER_TYPE, Conv::Same);
+    json::alias(
+        ev,
+        "userIdentity.type",
+        keys::PHIWATCH_USER_TYPE,
+        Conv::Same,
+    );
     json::alias(ev, "userIdentity.principalId", keys::USER_ID, Conv::Same);
     let named = json::alias(ev, "userIdentity.userName", keys::USER_NAME, Conv::Same)
         || json::alias(

@@ -88,29 +88,32 @@ fn detect_hash(lines: &[&[u8]]) -> Option<Detected> {
 }
 
 fn detect_json_lines(lines: &[&[u8]], sample: &[u8]) -> Option<Detected> {
-    for l in lines {
-        if let Ok(obj) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(l) {
-            if obj.get("Records").is_some_and(|r| r.is_array()) {
-                return Some(Detected {
-                    format: Format::CloudTrail,
-                    framing: Framing::JsonDocuments,
-                });
-            }
-            return Detected::lines(classify_keys(|k| obj.contains_key(k)));
+    let object = |l: &[u8]| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(l).ok();
+    let first = lines[0];
+    if let Some(obj) = object(first) {
+        if obj.get("Records").is_some_and(|r| r.is_array()) {
+            return Some(Detected {
+                format: Format::CloudTrail,
+                framing: Framing::JsonDocuments,
+            });
         }
+        return Detected::lines(classify_keys(|k| obj.contains_key(k)));
     }
-    // No line is a whole object. Lines that each look like one object
-    // (`{…}`) are damaged records of a line format; anything else is a
-    // pretty-printed document.
-    let one_per_line = lines.iter().all(|l| l.starts_with(b"{") && l.ends_with(b"}"));
-    let format = sniff_json_format(if sample.is_empty() { lines[0] } else { sample });
+    let sniff_source = if sample.is_empty() { first } else { sample };
+    if first.ends_with(b"}") {
+        // A damaged record of a line format (masked values, truncation):
+        // classify by the first line that parses, else by key names.
+        let format = lines[1..]
+            .iter()
+            .find_map(|l| object(l))
+            .map(|obj| classify_keys(|k| obj.contains_key(k)))
+            .unwrap_or_else(|| sniff_json_format(sniff_source));
+        return Detected::lines(format);
+    }
+    // The first line is not a whole object: a pretty-printed document.
     Some(Detected {
-        format,
-        framing: if one_per_line {
-            Framing::Lines
-        } else {
-            Framing::JsonDocuments
-        },
+        format: sniff_json_format(sniff_source),
+        framing: Framing::JsonDocuments,
     })
 }
 
@@ -198,6 +201,7 @@ mod tests {
         check("{\n  \"Records\": [\n    {\n      \"eventVersion\": \"1.08\"", Some(CloudTrail), JsonDocuments);
         check("[{\"eventVersion\":\"1.08\",\"eventName\":\"x\"}]", Some(CloudTrail), JsonDocuments);
         check("{\"@timestamp\":\"2020-01-01T00:00:00Z\",\"message\":\"hi\"}\n", Some(JsonLines), Lines);
+        check("{\n \"Records\": [\n  {\"eventVersion\":\"1.08\",\"eventName\":\"x\"},\n  {\"eventVersion\":\"1.08\",\"eventName\":\"y\"}\n ]\n}", Some(CloudTrail), JsonDocuments);
         check("{\n \"time\": 5\n}\n", Some(JsonLines), JsonDocuments);
         check("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n", Some(VpcFlow), Lines);
         check("2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n", Some(VpcFlow), Lines);

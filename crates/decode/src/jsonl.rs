@@ -838,7 +838,10 @@ impl Builder<'_> {
                 }
                 (name @ ("from" | "convert"), other) => self.problem(
                     vat,
-                    format!("`{name}` must be a non-empty string, not {}", other.type_name()),
+                    format!(
+                        "`{name}` must be a non-empty string, not {}",
+                        other.type_name()
+                    ),
                 ),
                 (other, _) => self.problem(
                     key_at,
@@ -895,7 +898,7 @@ impl Builder<'_> {
 /// Joins nested tables into dotted target names (`source = { ip = "x" }` is
 /// `"source.ip" = "x"`), each with the position of its key and of its
 /// value (or its parent's, when the parser has none). In `[fields]`, a
-/// table with a `from` key is a rule, not a nesting.
+/// table with a `from` or `convert` key is a rule, not a nesting.
 fn flatten_targets(
     prefix: &str,
     parent_at: usize,
@@ -912,7 +915,9 @@ fn flatten_targets(
         let at = v.pos.or(key_at).unwrap_or(parent_at);
         let key_at = key_at.unwrap_or(parent_at);
         match v.node {
-            Node::Table(t) if !(rules && t.iter().any(|(k, _, _)| k == "from")) => {
+            Node::Table(t)
+                if !(rules && t.iter().any(|(k, _, _)| k == "from" || k == "convert")) =>
+            {
                 flatten_targets(&name, key_at, t, out, rules);
             }
             node => out.push((name, key_at, at, node)),
@@ -996,11 +1001,7 @@ fn find_time(ev: &Event, mapping: Option<&FieldMapping>) -> Result<Timestamp, De
         },
         None => DEFAULT_TIME_FIELDS
             .iter()
-            .find_map(|f| {
-                ev.get_raw(f)
-                    .filter(|v| !v.is_null())
-                    .map(|v| (*f, v))
-            })
+            .find_map(|f| ev.get_raw(f).filter(|v| !v.is_null()).map(|v| (*f, v)))
             .ok_or_else(|| {
                 DecodeError::new(
                     ErrorKind::Time,
@@ -1042,11 +1043,7 @@ fn apply_rule(ev: &mut Event, rule: &FieldRule) -> Result<(), DecodeError> {
     let out = match rule.conv {
         MapConv::Ip => convert(v, Want::Ip).ok_or_else(|| fail("an IP address"))?,
         MapConv::Int => convert(v, Want::Int).ok_or_else(|| fail("an integer"))?,
-        MapConv::Time => Value::Time(
-            TimeFormat::Auto
-                .parse(v)
-                .ok_or_else(|| fail("a time"))?,
-        ),
+        MapConv::Time => Value::Time(TimeFormat::Auto.parse(v).ok_or_else(|| fail("a time"))?),
         MapConv::IntIfNumeric if plain_int(v).is_some() => {
             Value::Int(plain_int(v).unwrap_or_default())
         }
@@ -1164,14 +1161,26 @@ mod tests {
     fn time_formats() {
         let t = |f: TimeFormat, v: ValueRef<'_>| f.parse(v).map(|t| t.to_rfc3339());
         let s = "2020-09-13T12:26:40.000000Z";
-        assert_eq!(t(TimeFormat::Auto, ValueRef::Int(1_600_000_000)).as_deref(), Some(s));
-        assert_eq!(t(TimeFormat::Auto, ValueRef::Int(1_600_000_000_000)).as_deref(), Some(s));
-        assert_eq!(t(TimeFormat::Auto, ValueRef::Int(1_600_000_000_000_000)).as_deref(), Some(s));
+        assert_eq!(
+            t(TimeFormat::Auto, ValueRef::Int(1_600_000_000)).as_deref(),
+            Some(s)
+        );
+        assert_eq!(
+            t(TimeFormat::Auto, ValueRef::Int(1_600_000_000_000)).as_deref(),
+            Some(s)
+        );
+        assert_eq!(
+            t(TimeFormat::Auto, ValueRef::Int(1_600_000_000_000_000)).as_deref(),
+            Some(s)
+        );
         assert_eq!(
             t(TimeFormat::Auto, ValueRef::Int(1_600_000_000_000_000_000)).as_deref(),
             Some(s)
         );
-        assert_eq!(t(TimeFormat::Auto, ValueRef::Str("1600000000000")).as_deref(), Some(s));
+        assert_eq!(
+            t(TimeFormat::Auto, ValueRef::Str("1600000000000")).as_deref(),
+            Some(s)
+        );
         assert_eq!(
             t(TimeFormat::Auto, ValueRef::Str("1600000000.5")).as_deref(),
             Some("2020-09-13T12:26:40.500000Z")
@@ -1180,9 +1189,15 @@ mod tests {
             t(TimeFormat::EpochMillis, ValueRef::Str("1600000000000.5")).as_deref(),
             Some("2020-09-13T12:26:40.000500Z")
         );
-        assert_eq!(t(TimeFormat::EpochSeconds, ValueRef::Float(1.6e9)).as_deref(), Some(s));
+        assert_eq!(
+            t(TimeFormat::EpochSeconds, ValueRef::Float(1.6e9)).as_deref(),
+            Some(s)
+        );
         assert_eq!(t(TimeFormat::Rfc3339, ValueRef::Int(1)), None);
-        assert_eq!(t(TimeFormat::EpochNanos, ValueRef::Int(i64::MAX)).is_some(), true);
+        assert_eq!(
+            t(TimeFormat::EpochNanos, ValueRef::Int(i64::MAX)).is_some(),
+            true
+        );
         assert_eq!(t(TimeFormat::EpochSeconds, ValueRef::Int(i64::MAX)), None);
         assert_eq!(t(TimeFormat::Auto, ValueRef::Str("")), None);
         assert_eq!(t(TimeFormat::Auto, ValueRef::Str("-")), None);

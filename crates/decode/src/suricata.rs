@@ -156,14 +156,34 @@ fn common(ev: &mut Event) -> Result<(), DecodeError> {
 /// Byte and packet counts: `flow` (both directions) and `netflow` (one).
 fn flow(ev: &mut Event) -> Result<(), DecodeError> {
     let sb = copy_checked(ev, "flow.bytes_toserver", keys::SOURCE_BYTES, Want::Int)?;
-    let db = copy_checked(ev, "flow.bytes_toclient", keys::DESTINATION_BYTES, Want::Int)?;
+    let db = copy_checked(
+        ev,
+        "flow.bytes_toclient",
+        keys::DESTINATION_BYTES,
+        Want::Int,
+    )?;
     let sp = copy_checked(ev, "flow.pkts_toserver", keys::SOURCE_PACKETS, Want::Int)?;
-    let dp = copy_checked(ev, "flow.pkts_toclient", keys::DESTINATION_PACKETS, Want::Int)?;
+    let dp = copy_checked(
+        ev,
+        "flow.pkts_toclient",
+        keys::DESTINATION_PACKETS,
+        Want::Int,
+    )?;
     if sb && db {
-        sum(ev, keys::SOURCE_BYTES, keys::DESTINATION_BYTES, keys::NETWORK_BYTES);
+        sum(
+            ev,
+            keys::SOURCE_BYTES,
+            keys::DESTINATION_BYTES,
+            keys::NETWORK_BYTES,
+        );
     }
     if sp && dp {
-        sum(ev, keys::SOURCE_PACKETS, keys::DESTINATION_PACKETS, keys::NETWORK_PACKETS);
+        sum(
+            ev,
+            keys::SOURCE_PACKETS,
+            keys::DESTINATION_PACKETS,
+            keys::NETWORK_PACKETS,
+        );
     }
     json::alias(ev, "flow.start", keys::EVENT_START, Conv::Time);
     json::alias(ev, "flow.end", keys::EVENT_END, Conv::Time);
@@ -195,10 +215,20 @@ fn alert(ev: &mut Event) -> Result<(), DecodeError> {
 fn dns(ev: &mut Event) {
     if !json::alias(ev, "dns.rrname", keys::DNS_QUESTION_NAME, Conv::Same) {
         // Version 3 puts the question in a `queries` array.
-        json::alias(ev, "dns.queries.rrname", keys::DNS_QUESTION_NAME, Conv::Same);
+        json::alias(
+            ev,
+            "dns.queries.rrname",
+            keys::DNS_QUESTION_NAME,
+            Conv::Same,
+        );
     }
     if !json::alias(ev, "dns.rrtype", keys::DNS_QUESTION_TYPE, Conv::Same) {
-        json::alias(ev, "dns.queries.rrtype", keys::DNS_QUESTION_TYPE, Conv::Same);
+        json::alias(
+            ev,
+            "dns.queries.rrtype",
+            keys::DNS_QUESTION_TYPE,
+            Conv::Same,
+        );
     }
     json::alias(ev, "dns.rcode", keys::DNS_RESPONSE_CODE, Conv::Same);
     json::alias(ev, "dns.id", keys::DNS_ID, Conv::Same);
@@ -228,7 +258,9 @@ fn dns(ev: &mut Event) {
             continue;
         };
         match f.value {
-            ValueRef::List(l) => target.extend(l.iter().filter(|v| !v.is_null()).map(|v| v.to_string())),
+            ValueRef::List(l) => {
+                target.extend(l.iter().filter(|v| !v.is_null()).map(|v| v.to_string()))
+            }
             ValueRef::Null => {}
             v => target.push(v.to_string()),
         }
@@ -265,12 +297,37 @@ fn http(ev: &mut Event) -> Result<(), DecodeError> {
             }
         }
     }
-    json::alias(ev, "http.http_method", keys::HTTP_REQUEST_METHOD, Conv::Same);
-    copy_checked(ev, "http.status", keys::HTTP_RESPONSE_STATUS_CODE, Want::Int)?;
-    json::alias(ev, "http.http_user_agent", keys::USER_AGENT_ORIGINAL, Conv::Same);
+    json::alias(
+        ev,
+        "http.http_method",
+        keys::HTTP_REQUEST_METHOD,
+        Conv::Same,
+    );
+    copy_checked(
+        ev,
+        "http.status",
+        keys::HTTP_RESPONSE_STATUS_CODE,
+        Want::Int,
+    )?;
+    json::alias(
+        ev,
+        "http.http_user_agent",
+        keys::USER_AGENT_ORIGINAL,
+        Conv::Same,
+    );
     copy_checked(ev, "http.length", keys::HTTP_RESPONSE_BODY_BYTES, Want::Int)?;
-    json::alias(ev, "http.http_refer", keys::HTTP_REQUEST_REFERRER, Conv::Same);
-    json::alias(ev, "http.http_content_type", keys::HTTP_RESPONSE_MIME_TYPE, Conv::Same);
+    json::alias(
+        ev,
+        "http.http_refer",
+        keys::HTTP_REQUEST_REFERRER,
+        Conv::Same,
+    );
+    json::alias(
+        ev,
+        "http.http_content_type",
+        keys::HTTP_RESPONSE_MIME_TYPE,
+        Conv::Same,
+    );
     if let Some(v) = ev
         .get_raw("http.protocol")
         .and_then(|v| v.as_str())
@@ -308,16 +365,23 @@ fn tls(ev: &mut Event) {
     json::alias(ev, "tls.ja4", keys::TLS_CLIENT_JA4, Conv::Same);
     // `TLS 1.2` → tls.version `1.2`, tls.version_protocol `tls`; `SSLv3` →
     // `3.0`, `ssl`. Other text (`UNDETERMINED`) is left raw only.
-    let version = ev.get_raw("tls.version").and_then(|v| v.as_str()).and_then(|v| {
-        if let Some(n) = v.strip_prefix("TLS ").or_else(|| v.strip_prefix("TLSv")) {
-            Some(("tls", n.to_string()))
-        } else {
-            v.strip_prefix("SSLv").map(|n| {
-                let n = if n.contains('.') { n.to_string() } else { format!("{n}.0") };
-                ("ssl", n)
-            })
-        }
-    });
+    let version = ev
+        .get_raw("tls.version")
+        .and_then(|v| v.as_str())
+        .and_then(|v| {
+            if let Some(n) = v.strip_prefix("TLS ").or_else(|| v.strip_prefix("TLSv")) {
+                Some(("tls", n.to_string()))
+            } else {
+                v.strip_prefix("SSLv").map(|n| {
+                    let n = if n.contains('.') {
+                        n.to_string()
+                    } else {
+                        format!("{n}.0")
+                    };
+                    ("ssl", n)
+                })
+            }
+        });
     if let Some((proto, n)) = version {
         ev.push_norm_str(keys::TLS_VERSION, &n);
         ev.push_norm(keys::TLS_VERSION_PROTOCOL, Value::Static(proto));

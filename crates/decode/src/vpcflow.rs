@@ -236,7 +236,10 @@ fn same(ev: &mut Event, from: &str, to: Key) {
 fn normalize(ev: &mut Event) -> Result<(), DecodeError> {
     same(ev, "srcaddr", keys::SOURCE_IP);
     same(ev, "dstaddr", keys::DESTINATION_IP);
-    for (from, to) in [("srcport", keys::SOURCE_PORT), ("dstport", keys::DESTINATION_PORT)] {
+    for (from, to) in [
+        ("srcport", keys::SOURCE_PORT),
+        ("dstport", keys::DESTINATION_PORT),
+    ] {
         if let Some(p) = ev.get_raw(from).and_then(|v| v.as_i64()) {
             if !(0..=65_535).contains(&p) {
                 return Err(DecodeError::new(
@@ -293,7 +296,9 @@ mod tests {
     fn field_lists_are_checked() {
         assert!(VpcFlowDecoder::new(None).is_ok());
         assert!(VpcFlowDecoder::new(Some("version srcaddr start")).is_ok());
-        let e = VpcFlowDecoder::new(Some("version bogus start")).err().map(|e| e.reason);
+        let e = VpcFlowDecoder::new(Some("version bogus start"))
+            .err()
+            .map(|e| e.reason);
         assert_eq!(
             e.as_deref(),
             Some("VPC flow field list: unknown field `bogus` at position 2")

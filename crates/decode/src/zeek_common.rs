@@ -577,7 +577,7 @@ mod tests {
             "seen.indicator_type",
             "certificate.subject",
         ] {
-            assert_eq!(canonical(underscore_form(n).unwrap()), n);
+            assert_eq!(canonical(underscore_form(n).expect("has a _ form")), n);
         }
         assert_eq!(canonical("uid"), "uid");
     }
@@ -604,10 +604,16 @@ mod tests {
         let mut scratch = String::new();
         apply(&mut ev, Rule::Uri, v, &mut st, &mut scratch);
         assert_eq!(
-            ev.get(keys::URL_ORIGINAL).unwrap().as_str(),
+            ev.get(keys::URL_ORIGINAL).expect("url.original").as_str(),
             Some("/a/b?x=1?y")
         );
-        assert_eq!(ev.get(keys::URL_PATH).unwrap().as_str(), Some("/a/b"));
-        assert_eq!(ev.get(keys::URL_QUERY).unwrap().as_str(), Some("x=1?y"));
+        assert_eq!(
+            ev.get(keys::URL_PATH).expect("url.path").as_str(),
+            Some("/a/b")
+        );
+        assert_eq!(
+            ev.get(keys::URL_QUERY).expect("url.query").as_str(),
+            Some("x=1?y")
+        );
     }
 }

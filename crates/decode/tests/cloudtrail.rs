@@ -1,16 +1,22 @@
 //! CloudTrail decoder: golden counts over the OTRF capture and the
 //! panther-analysis fixtures in `tests/data/cloudtrail/`, plus edge cases.
 
+// In tests a panic is a failure with a location; that is what we want.
+#![allow(clippy::unwrap_used)]
+
 use phiwatch_decode::{DecodeError, Decoder, DecoderConfig, ErrorKind, Format};
 use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
 use proptest::prelude::*;
 
-const OTRF: &str = include_str!("data/cloudtrail/otrf/ec2_proxy_s3_exfiltration_2020-09-14011940.json");
+const OTRF: &str =
+    include_str!("data/cloudtrail/otrf/ec2_proxy_s3_exfiltration_2020-09-14011940.json");
 const RULE_TESTS: &str = include_str!("data/cloudtrail/panther/rule-tests.ndjson");
-const ROOT_ATTACKER: &str =
-    include_str!("data/cloudtrail/panther/scenario-compromised-root-creds/attacker_cloudtrail.ndjson");
-const ROOT_VICTIM: &str =
-    include_str!("data/cloudtrail/panther/scenario-compromised-root-creds/victim_cloudtrail.ndjson");
+const ROOT_ATTACKER: &str = include_str!(
+    "data/cloudtrail/panther/scenario-compromised-root-creds/attacker_cloudtrail.ndjson"
+);
+const ROOT_VICTIM: &str = include_str!(
+    "data/cloudtrail/panther/scenario-compromised-root-creds/victim_cloudtrail.ndjson"
+);
 const ENRICH_ATTACKER: &str =
     include_str!("data/cloudtrail/panther/scenario-enrichment-example/attacker_cloudtrail.ndjson");
 const ENRICH_VICTIM: &str =
@@ -55,7 +61,7 @@ fn run_lines(text: &str) -> Run {
     run_records(text.lines().map(str::as_bytes))
 }
 
-fn s<'a>(ev: &'a Event, k: Key) -> Option<&'a str> {
+fn s(ev: &Event, k: Key) -> Option<&str> {
     ev.get(k).and_then(|v| v.as_str())
 }
 
@@ -81,14 +87,26 @@ fn otrf_capture() {
     assert_eq!(s(first, keys::EVENT_PROVIDER), Some("ec2.amazonaws.com"));
     assert_eq!(s(first, keys::USER_NAME), Some("pedro"));
     assert_eq!(s(first, keys::PHIWATCH_USER_TYPE), Some("IAMUser"));
-    assert_eq!(s(first, keys::PHIWATCH_USER_ARN), Some("arn:aws:iam::123456789123:user/pedro"));
+    assert_eq!(
+        s(first, keys::PHIWATCH_USER_ARN),
+        Some("arn:aws:iam::123456789123:user/pedro")
+    );
     assert_eq!(s(first, keys::USER_ID), Some("AIDAICAK2CN5MGHIIDIHA"));
     assert_eq!(s(first, keys::CLOUD_ACCOUNT_ID), Some("123456789123"));
     assert_eq!(s(first, keys::CLOUD_REGION), Some("us-east-1"));
-    assert_eq!(first.get(keys::SOURCE_IP).map(|v| v.to_string()).as_deref(), Some("1.2.3.4"));
-    assert_eq!(s(first, keys::USER_AGENT_ORIGINAL), Some("console.ec2.amazonaws.com"));
+    assert_eq!(
+        first.get(keys::SOURCE_IP).map(|v| v.to_string()).as_deref(),
+        Some("1.2.3.4")
+    );
+    assert_eq!(
+        s(first, keys::USER_AGENT_ORIGINAL),
+        Some("console.ec2.amazonaws.com")
+    );
     assert_eq!(s(first, keys::EVENT_OUTCOME), Some("success"));
-    assert_eq!(first.get(keys::PHIWATCH_AUTH_MFA).and_then(|v| v.as_bool()), Some(true));
+    assert_eq!(
+        first.get(keys::PHIWATCH_AUTH_MFA).and_then(|v| v.as_bool()),
+        Some(true)
+    );
 
     // The two S3 GetObject data events of the exfiltration.
     let gets: Vec<&Event> = r
@@ -145,8 +163,16 @@ fn panther_rule_tests() {
     // all, 2 have a placeholder instead of one.
     let missing = "missing time: neither `eventTime` nor `@timestamp` is present";
     let invalid = "field `eventTime`: expected an RFC 3339 time";
-    let n_missing = r.errors.iter().filter(|(_, e)| e.kind == ErrorKind::Time && e.reason == missing).count();
-    let n_invalid = r.errors.iter().filter(|(_, e)| e.kind == ErrorKind::Time && e.reason == invalid).count();
+    let n_missing = r
+        .errors
+        .iter()
+        .filter(|(_, e)| e.kind == ErrorKind::Time && e.reason == missing)
+        .count();
+    let n_invalid = r
+        .errors
+        .iter()
+        .filter(|(_, e)| e.kind == ErrorKind::Time && e.reason == invalid)
+        .count();
     assert_eq!((n_missing, n_invalid), (23, 2));
     assert_eq!(summarize(&r.events), SUMMARY_RULE_TESTS);
 
@@ -165,7 +191,10 @@ fn panther_rule_tests() {
     assert_eq!(s(&ev, keys::USER_NAME), Some("john.developer"));
     assert_eq!(s(&ev, keys::EVENT_PROVIDER), Some("lambda.amazonaws.com"));
     assert_eq!(s(&ev, keys::CLOUD_REGION), Some("us-west-2"));
-    assert_eq!(ev.get(keys::SOURCE_IP).map(|v| v.to_string()).as_deref(), Some("203.0.113.50"));
+    assert_eq!(
+        ev.get(keys::SOURCE_IP).map(|v| v.to_string()).as_deref(),
+        Some("203.0.113.50")
+    );
     assert_eq!(ev.time().to_rfc3339(), "2019-01-01T00:00:00.000000Z");
 }
 
@@ -270,12 +299,21 @@ fn bad_records() {
         let e = decoder()
             .decode(rec, Origin::default())
             .expect_err(&String::from_utf8_lossy(rec));
-        assert_eq!(e.kind, *kind, "{}: {}", String::from_utf8_lossy(rec), e.reason);
+        assert_eq!(
+            e.kind,
+            *kind,
+            "{}: {}",
+            String::from_utf8_lossy(rec),
+            e.reason
+        );
         assert!(e.reason.contains(reason), "{}", e.reason);
         assert!(!e.reason.contains("many") && !e.reason.contains("Jan 2"));
     }
     assert!(decoder().decode(b"", Origin::default()).unwrap().is_none());
-    assert!(decoder().decode(b" \t\r", Origin::default()).unwrap().is_none());
+    assert!(decoder()
+        .decode(b" \t\r", Origin::default())
+        .unwrap()
+        .is_none());
 }
 
 proptest! {

@@ -1,9 +1,14 @@
 //! Generic JSON lines decoder and field mappings, over the fixtures in
 //! `tests/data/jsonl/` (own) and the panther VPC rule tests (parsed JSON).
 
+// In tests a panic is a failure with a location; that is what we want.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
-use phiwatch_decode::{DecodeError, Decoder, DecoderConfig, ErrorKind, FieldMapping, Format, TimeFormat};
+use phiwatch_decode::{
+    DecodeError, Decoder, DecoderConfig, ErrorKind, FieldMapping, Format, TimeFormat,
+};
 use phiwatch_event::{keys, Event, FieldKind, Key, Origin, ValueRef};
 use proptest::prelude::*;
 
@@ -53,7 +58,7 @@ fn run(dec: &mut dyn Decoder, text: &str) -> Run {
     run_records(dec, text.lines().map(str::as_bytes))
 }
 
-fn s<'a>(ev: &'a Event, k: Key) -> Option<&'a str> {
+fn s(ev: &Event, k: Key) -> Option<&str> {
     ev.get(k).and_then(|v| v.as_str())
 }
 
@@ -70,7 +75,16 @@ fn ecs_lines_without_mapping() {
     let r = run(&mut *decoder(None), ECS);
     use ErrorKind::*;
     let got: Vec<(u64, ErrorKind)> = r.errors.iter().map(|(l, e)| (*l, e.kind)).collect();
-    assert_eq!(got, [(10, Time), (11, Time), (12, Time), (13, Schema), (14, Syntax)]);
+    assert_eq!(
+        got,
+        [
+            (10, Time),
+            (11, Time),
+            (12, Time),
+            (13, Schema),
+            (14, Syntax)
+        ]
+    );
     assert_eq!((r.events.len(), r.skipped), (9, 0));
     let reasons: Vec<&str> = r.errors.iter().map(|(_, e)| e.reason.as_str()).collect();
     assert_eq!(
@@ -111,7 +125,13 @@ fn ecs_lines_without_mapping() {
     assert_eq!(nginx.get_all(keys::EVENT_DATASET).count(), 1);
     assert_eq!(s(nginx, keys::EVENT_MODULE), Some("nginx"));
     assert_eq!(s(nginx, keys::PHIWATCH_FORMAT), Some("json"));
-    assert_eq!(nginx.get_by_name("event.category").map(|v| v.to_string()).as_deref(), Some("web"));
+    assert_eq!(
+        nginx
+            .get_by_name("event.category")
+            .map(|v| v.to_string())
+            .as_deref(),
+        Some("web")
+    );
 
     // Dotted ECS names; a port given as text becomes an integer.
     let login = &r.events[1];
@@ -127,8 +147,14 @@ fn ecs_lines_without_mapping() {
     assert_eq!(export.get(keys::FILE_SIZE), Some(ValueRef::Int(1_048_576)));
     assert_eq!(s(export, keys::USER_ID), Some("1001"));
     assert_eq!(kind_of(export, "msg"), Some(FieldKind::Raw));
-    assert_eq!(export.get_raw("level").and_then(|v| v.as_str()), Some("info"));
-    assert_eq!(r.events[3].get(keys::NETWORK_BYTES), Some(ValueRef::Int(900)));
+    assert_eq!(
+        export.get_raw("level").and_then(|v| v.as_str()),
+        Some("info")
+    );
+    assert_eq!(
+        r.events[3].get(keys::NETWORK_BYTES),
+        Some(ValueRef::Int(900))
+    );
     // A value that is not of the name's type is kept as it is, not rejected.
     assert_eq!(s(&r.events[5], keys::SOURCE_IP), Some("not-an-address"));
     // Origins are set.
@@ -178,16 +204,31 @@ fn app_log_with_mapping() {
         [
             (5, Time, "missing time field `ts_ms`"),
             (6, Time, "time field `ts_ms`: expected epoch milliseconds"),
-            (7, Value, "field `client.addr` (mapped to source.ip): expected an IP address"),
-            (8, Value, "field `client.port` (mapped to source.port): expected an integer"),
-            (9, Value, "field `bytes_sent` (mapped to destination.bytes): expected an integer"),
+            (
+                7,
+                Value,
+                "field `client.addr` (mapped to source.ip): expected an IP address"
+            ),
+            (
+                8,
+                Value,
+                "field `client.port` (mapped to source.port): expected an integer"
+            ),
+            (
+                9,
+                Value,
+                "field `bytes_sent` (mapped to destination.bytes): expected an integer"
+            ),
         ]
     );
     assert_eq!((r.events.len(), r.skipped), (5, 1));
 
     let ev = &r.events[0];
     assert_eq!(ev.time().to_rfc3339(), "2024-03-05T14:00:00.123000Z");
-    assert_eq!(ev.get(keys::SOURCE_IP).map(|v| v.to_string()).as_deref(), Some("10.1.2.3"));
+    assert_eq!(
+        ev.get(keys::SOURCE_IP).map(|v| v.to_string()).as_deref(),
+        Some("10.1.2.3")
+    );
     assert!(matches!(ev.get(keys::SOURCE_IP), Some(ValueRef::Ip(_))));
     assert_eq!(ev.get(keys::SOURCE_PORT), Some(ValueRef::Int(51515)));
     assert_eq!(s(ev, keys::USER_NAME), Some("dr.smith"));
@@ -202,11 +243,20 @@ fn app_log_with_mapping() {
     assert_eq!(s(ev, keys::PHIWATCH_FORMAT), Some("json"));
     assert_eq!(ev.get_all(keys::EVENT_DATASET).count(), 1);
     // Raw fields are kept under their own names.
-    assert_eq!(ev.get_raw("client.addr").and_then(|v| v.as_str()), Some("10.1.2.3"));
+    assert_eq!(
+        ev.get_raw("client.addr").and_then(|v| v.as_str()),
+        Some("10.1.2.3")
+    );
 
     let export = &r.events[1];
     assert_eq!(export.time().to_rfc3339(), "2024-03-05T14:00:01.456000Z");
-    assert_eq!(export.get(keys::SOURCE_IP).map(|v| v.to_string()).as_deref(), Some("2001:db8::42"));
+    assert_eq!(
+        export
+            .get(keys::SOURCE_IP)
+            .map(|v| v.to_string())
+            .as_deref(),
+        Some("2001:db8::42")
+    );
     // A leading zero makes an id text, not a number.
     assert_eq!(s(export, keys::USER_ID), Some("04711"));
     assert_eq!(s(export, keys::EVENT_ACTION), Some("export"));
@@ -219,26 +269,34 @@ fn app_log_with_mapping() {
 #[test]
 fn bad_mapping_reports_every_problem() {
     let err = FieldMapping::parse(BAD_MAPPING).expect_err("bad mapping");
-    let got: Vec<(usize, usize, String)> = err.problems().map(|(l, c, m)| (l, c, m.to_string())).collect();
+    let got: Vec<(usize, usize, String)> = err
+        .problems()
+        .map(|(l, c, m)| (l, c, m.to_string()))
+        .collect();
     let expected: Vec<(usize, usize, &str)> = vec![
         (4, 10, "unknown time format `fortnightly` (expected one of: auto, rfc3339, epoch_s, epoch_ms, epoch_us, epoch_ns)"),
         (5, 1, "unknown key `zone` in [time] (expected `field` or `format`)"),
         (9, 1, "[fields] `source.address` is not a normalized field name"),
         (10, 15, "the source field name must not be empty"),
-        (11, 20, "expected a source field name (a string) or { from = \"…\", convert = \"…\" }, not an integer"),
-        (12, 44, "unknown conversion `upper` (expected same, ip, int, lower or time)"),
+        (11, 22, "expected a source field name (a string) or { from = \"…\", convert = \"…\" }, not an integer"),
+        (12, 43, "unknown conversion `upper` (expected same, ip, int, lower or time)"),
         (13, 1, "[fields] `phiwatch.format` is set by phiwatch itself"),
         (17, 15, "`source.ip` must be an IP address"),
         (18, 17, "`source.port` must be an integer, not a string"),
         (19, 1, "[set] `id.orig_h` is not a normalized field name"),
         (21, 2, "unknown section `extras` (expected `time`, `fields` or `set`)"),
     ];
-    let expected: Vec<(usize, usize, String)> =
-        expected.into_iter().map(|(l, c, m)| (l, c, m.to_string())).collect();
+    let expected: Vec<(usize, usize, String)> = expected
+        .into_iter()
+        .map(|(l, c, m)| (l, c, m.to_string()))
+        .collect();
     assert_eq!(got, expected);
     assert_eq!(err.len(), 11);
     let shown = err.to_string();
-    assert!(shown.starts_with("invalid field mapping (11 problems)\n  line 4, column 10: "), "{shown}");
+    assert!(
+        shown.starts_with("invalid field mapping (11 problems)\n  line 4, column 10: "),
+        "{shown}"
+    );
 
     // A TOML syntax error is one problem, with its position.
     let err = FieldMapping::parse("[fields]\n\"source.ip\" = \n").expect_err("syntax");
@@ -246,12 +304,30 @@ fn bad_mapping_reports_every_problem() {
     assert_eq!(probs.len(), 1);
     assert_eq!(probs[0].0, 2);
     // Shapes that are not tables; a target in both sections.
-    let err = FieldMapping::parse("fields = 3\ntime = \"ts\"\n[set]\n\"user.name\" = \"x\"\n").expect_err("shapes");
+    let err = FieldMapping::parse("fields = 3\ntime = \"ts\"\n[set]\n\"user.name\" = \"x\"\n")
+        .expect_err("shapes");
     assert_eq!(err.len(), 2, "{err}");
-    let err = FieldMapping::parse("[fields]\n\"user.name\" = \"u\"\n[set]\n\"user.name\" = \"x\"\n").expect_err("twice");
-    assert!(err.to_string().contains("in both [fields] and [set]"), "{err}");
-    let err = FieldMapping::parse("[fields]\n\"user.name\" = { convert = \"lower\" }\n").expect_err("no from");
+    let err =
+        FieldMapping::parse("[fields]\n\"user.name\" = \"u\"\n[set]\n\"user.name\" = \"x\"\n")
+            .expect_err("twice");
+    assert!(
+        err.to_string().contains("in both [fields] and [set]"),
+        "{err}"
+    );
+    let err = FieldMapping::parse("[fields]\n\"user.name\" = { convert = \"lower\" }\n")
+        .expect_err("no from");
     assert!(err.to_string().contains("missing `from`"), "{err}");
+    // Unquoted dotted names are reported on their own line.
+    let err = FieldMapping::parse("[fields]\nsource.ip = \"a\"\nsource.bogus = \"b\"\n")
+        .expect_err("dotted");
+    let probs: Vec<(usize, String)> = err.problems().map(|(l, _, m)| (l, m.to_string())).collect();
+    assert_eq!(
+        probs,
+        [(
+            3,
+            "[fields] `source.bogus` is not a normalized field name".to_string()
+        )]
+    );
     let err = FieldMapping::parse("[time]\nfield = 1979-05-27\n").expect_err("datetime");
     assert_eq!(err.len(), 1, "{err}");
 }
@@ -259,26 +335,58 @@ fn bad_mapping_reports_every_problem() {
 #[test]
 fn time_formats_in_mappings() {
     let cases = [
-        ("epoch_s", r#"{"t":1700000000.5}"#, Some("2023-11-14T22:13:20.500000Z")),
-        ("epoch_s", r#"{"t":"1700000000"}"#, Some("2023-11-14T22:13:20.000000Z")),
-        ("epoch_us", r#"{"t":1700000000000001}"#, Some("2023-11-14T22:13:20.000001Z")),
-        ("epoch_ns", r#"{"t":"1700000000000000001"}"#, Some("2023-11-14T22:13:20.000000001Z")),
-        ("rfc3339", r#"{"t":"2023-11-14T22:13:20+0000"}"#, Some("2023-11-14T22:13:20.000000Z")),
+        (
+            "epoch_s",
+            r#"{"t":1700000000.5}"#,
+            Some("2023-11-14T22:13:20.500000Z"),
+        ),
+        (
+            "epoch_s",
+            r#"{"t":"1700000000"}"#,
+            Some("2023-11-14T22:13:20.000000Z"),
+        ),
+        (
+            "epoch_us",
+            r#"{"t":1700000000000001}"#,
+            Some("2023-11-14T22:13:20.000001Z"),
+        ),
+        (
+            "epoch_ns",
+            r#"{"t":"1700000000000000001"}"#,
+            Some("2023-11-14T22:13:20.000000001Z"),
+        ),
+        (
+            "rfc3339",
+            r#"{"t":"2023-11-14T22:13:20+0000"}"#,
+            Some("2023-11-14T22:13:20.000000Z"),
+        ),
         ("rfc3339", r#"{"t":1700000000}"#, None),
         ("epoch_ms", r#"{"t":"2023-11-14T22:13:20Z"}"#, None),
         ("auto", r#"{"t":{"nested":1}}"#, None),
     ];
     for (format, rec, want) in cases {
-        let m = FieldMapping::parse(&format!("[time]\nfield = \"t\"\nformat = \"{format}\"\n")).expect("mapping");
+        let m = FieldMapping::parse(&format!("[time]\nfield = \"t\"\nformat = \"{format}\"\n"))
+            .expect("mapping");
         let got = decoder(Some(m)).decode(rec.as_bytes(), Origin::default());
         match want {
-            Some(t) => assert_eq!(got.expect(rec).expect(rec).time().to_rfc3339(), t, "{format} {rec}"),
-            None => assert_eq!(got.map(|_| ()).unwrap_err().kind, ErrorKind::Time, "{format} {rec}"),
+            Some(t) => assert_eq!(
+                got.expect(rec).expect(rec).time().to_rfc3339(),
+                t,
+                "{format} {rec}"
+            ),
+            None => assert_eq!(
+                got.map(|_| ()).unwrap_err().kind,
+                ErrorKind::Time,
+                "{format} {rec}"
+            ),
         }
     }
     // With [time] but no field, the usual names are tried with the format.
     let m = FieldMapping::parse("[time]\nformat = \"epoch_ms\"\n").expect("mapping");
-    let ev = decoder(Some(m)).decode(br#"{"ts":1700000000000}"#, Origin::default()).unwrap().unwrap();
+    let ev = decoder(Some(m))
+        .decode(br#"{"ts":1700000000000}"#, Origin::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(ev.time().to_rfc3339(), "2023-11-14T22:13:20.000000Z");
 }
 
@@ -290,7 +398,10 @@ fn mapping_wins_over_source_names() {
         .decode(br#"{"time":"2024-01-01T00:00:00Z","source":{"ip":"10.0.0.1"},"real_client":"192.0.2.1"}"#, Origin::default())
         .unwrap()
         .unwrap();
-    assert_eq!(ev.get(keys::SOURCE_IP).map(|v| v.to_string()).as_deref(), Some("192.0.2.1"));
+    assert_eq!(
+        ev.get(keys::SOURCE_IP).map(|v| v.to_string()).as_deref(),
+        Some("192.0.2.1")
+    );
     assert_eq!(kind_of(&ev, "source.ip"), Some(FieldKind::Raw));
 }
 
@@ -327,10 +438,17 @@ format = "auto"
     let r = run_records(&mut *decoder(Some(m)), logs.iter().map(Vec::as_slice));
     // Only the 8 Route 53 resolver records carry `query_timestamp`.
     assert_eq!((r.events.len(), r.errors.len()), (8, 31));
-    assert!(r.errors.iter().all(|(_, e)| e.kind == ErrorKind::Time && e.reason == "missing time field `query_timestamp`"));
+    assert!(r
+        .errors
+        .iter()
+        .all(|(_, e)| e.kind == ErrorKind::Time
+            && e.reason == "missing time field `query_timestamp`"));
     let ev = &r.events[0];
     assert_eq!(ev.time().to_rfc3339(), "2022-06-25T00:27:53.000000Z");
-    assert_eq!(s(ev, keys::DNS_QUESTION_NAME), Some("dynamodb.us-west-2.amazonaws.com"));
+    assert_eq!(
+        s(ev, keys::DNS_QUESTION_NAME),
+        Some("dynamodb.us-west-2.amazonaws.com")
+    );
     assert_eq!(ev.get(keys::SOURCE_PORT), Some(ValueRef::Int(8888)));
     assert_eq!(s(ev, keys::CLOUD_ACCOUNT_ID), Some("0123456789"));
     assert_eq!(s(ev, keys::EVENT_DATASET), Some("aws.route53_resolver"));
@@ -347,16 +465,30 @@ fn bad_input() {
     assert!(dec.decode(b"", Origin::default()).unwrap().is_none());
     assert!(dec.decode(b"   \r", Origin::default()).unwrap().is_none());
     let e = dec
-        .decode(b"{\"time\":\"2024-01-01T00:00:00Z\",\"name\":\"\xe9t\xe9\"}", Origin::default())
+        .decode(
+            b"{\"time\":\"2024-01-01T00:00:00Z\",\"name\":\"\xe9t\xe9\"}",
+            Origin::default(),
+        )
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Encoding);
-    let e = dec.decode(b"{\"time\":\"2024-01-01T00:00:00Z\"", Origin::default()).unwrap_err();
+    let e = dec
+        .decode(b"{\"time\":\"2024-01-01T00:00:00Z\"", Origin::default())
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Syntax);
     let e = dec.decode(b"42", Origin::default()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Schema);
-    let e = dec.decode(br#"{"patient":"Jane Roe","time":"03/05/2024"}"#, Origin::default()).unwrap_err();
+    let e = dec
+        .decode(
+            br#"{"patient":"Jane Roe","time":"03/05/2024"}"#,
+            Origin::default(),
+        )
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Time);
-    assert!(!e.reason.contains("03/05") && !e.reason.contains("Jane"), "{}", e.reason);
+    assert!(
+        !e.reason.contains("03/05") && !e.reason.contains("Jane"),
+        "{}",
+        e.reason
+    );
 }
 
 proptest! {

@@ -1,6 +1,9 @@
 //! Suricata EVE JSON decoder: golden counts and normalized values over the
 //! synthetic fixtures in `tests/data/suricata/`.
 
+// In tests a panic is a failure with a location; that is what we want.
+#![allow(clippy::unwrap_used)]
+
 use phiwatch_decode::{DecodeError, Decoder, DecoderConfig, ErrorKind, Format};
 use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
 use proptest::prelude::*;
@@ -37,7 +40,7 @@ fn run(data: &[u8]) -> (Vec<Event>, Vec<(u64, DecodeError)>, usize) {
     (evs, errs, skipped)
 }
 
-fn s<'a>(ev: &'a Event, k: Key) -> Option<&'a str> {
+fn s(ev: &Event, k: Key) -> Option<&str> {
     ev.get(k).and_then(|v| v.as_str())
 }
 
@@ -113,8 +116,14 @@ fn flow_and_netflow() {
     assert_eq!(text(flow, keys::EVENT_START), "2024-03-05T14:01:10.013224Z");
     assert_eq!(s(flow, keys::EVENT_KIND), Some("event"));
     // Raw fields stay reachable by their EVE names.
-    assert_eq!(flow.get_raw("flow.state").and_then(|v| v.as_str()), Some("closed"));
-    assert_eq!(flow.get_raw("tcp.syn").and_then(|v| v.as_bool()), Some(true));
+    assert_eq!(
+        flow.get_raw("flow.state").and_then(|v| v.as_str()),
+        Some("closed")
+    );
+    assert_eq!(
+        flow.get_raw("tcp.syn").and_then(|v| v.as_bool()),
+        Some(true)
+    );
 
     let nf = &evs[1];
     assert_eq!(i(nf, keys::SOURCE_BYTES), Some(74));
@@ -134,7 +143,10 @@ fn flow_and_netflow() {
 fn dns_in_every_eve_version() {
     let (evs, _, _) = run(EVE.as_bytes());
     let query = &evs[2];
-    assert_eq!(s(query, keys::DNS_QUESTION_NAME), Some("portal.example.org"));
+    assert_eq!(
+        s(query, keys::DNS_QUESTION_NAME),
+        Some("portal.example.org")
+    );
     assert_eq!(s(query, keys::DNS_QUESTION_TYPE), Some("A"));
     assert_eq!(s(query, keys::DNS_TYPE), Some("query"));
     assert_eq!(query.get(keys::DNS_ANSWERS_DATA), None);
@@ -161,7 +173,10 @@ fn dns_in_every_eve_version() {
     assert_eq!(s(grouped, keys::DNS_QUESTION_TYPE), Some("MX"));
     // v3: the question is in `queries`.
     let v3 = &evs[6];
-    assert_eq!(s(v3, keys::DNS_QUESTION_NAME), Some("nonexistent.example.com"));
+    assert_eq!(
+        s(v3, keys::DNS_QUESTION_NAME),
+        Some("nonexistent.example.com")
+    );
     assert_eq!(s(v3, keys::DNS_QUESTION_TYPE), Some("AAAA"));
     assert_eq!(s(v3, keys::DNS_RESPONSE_CODE), Some("NXDOMAIN"));
     assert_eq!(s(v3, keys::DNS_TYPE), Some("answer"));
@@ -190,17 +205,32 @@ fn http_tls_fileinfo() {
     assert_eq!(s(http, keys::HTTP_VERSION), Some("1.1"));
 
     let tls = &evs[8];
-    assert_eq!(s(tls, keys::TLS_CLIENT_SERVER_NAME), Some("portal.example.org"));
+    assert_eq!(
+        s(tls, keys::TLS_CLIENT_SERVER_NAME),
+        Some("portal.example.org")
+    );
     assert_eq!(s(tls, keys::TLS_VERSION), Some("1.2"));
     assert_eq!(s(tls, keys::TLS_VERSION_PROTOCOL), Some("tls"));
-    assert_eq!(s(tls, keys::TLS_SERVER_SUBJECT), Some("CN=portal.example.org"));
+    assert_eq!(
+        s(tls, keys::TLS_SERVER_SUBJECT),
+        Some("CN=portal.example.org")
+    );
     assert_eq!(
         s(tls, keys::TLS_SERVER_ISSUER),
         Some("C=US, O=Example CA, CN=Example Issuing CA 1")
     );
-    assert_eq!(s(tls, keys::TLS_CLIENT_JA3), Some("e7d705a3286e19ea42f587b344ee6865"));
-    assert_eq!(s(tls, keys::TLS_SERVER_JA3S), Some("15af977ce25de452b96affa2addb1036"));
-    assert_eq!(s(tls, keys::TLS_CLIENT_JA4), Some("t13d1516h2_8daaf6152771_02713d6af862"));
+    assert_eq!(
+        s(tls, keys::TLS_CLIENT_JA3),
+        Some("e7d705a3286e19ea42f587b344ee6865")
+    );
+    assert_eq!(
+        s(tls, keys::TLS_SERVER_JA3S),
+        Some("15af977ce25de452b96affa2addb1036")
+    );
+    assert_eq!(
+        s(tls, keys::TLS_CLIENT_JA4),
+        Some("t13d1516h2_8daaf6152771_02713d6af862")
+    );
     assert_eq!(
         s(tls, keys::TLS_SERVER_HASH_SHA1),
         Some("3A5F9C112233445566778899AABBCCDDEEFF0011")
@@ -208,8 +238,14 @@ fn http_tls_fileinfo() {
 
     let fi = &evs[9];
     assert_eq!(s(fi, keys::FILE_NAME), Some("/exports/report.pdf"));
-    assert_eq!(s(fi, keys::FILE_HASH_MD5), Some("9e107d9d372bb6826bd81d3542a419d6"));
-    assert_eq!(s(fi, keys::FILE_HASH_SHA1), Some("2fd4e1c67a2d28fced849ee1bb76e7391b93eb12"));
+    assert_eq!(
+        s(fi, keys::FILE_HASH_MD5),
+        Some("9e107d9d372bb6826bd81d3542a419d6")
+    );
+    assert_eq!(
+        s(fi, keys::FILE_HASH_SHA1),
+        Some("2fd4e1c67a2d28fced849ee1bb76e7391b93eb12")
+    );
     assert_eq!(
         s(fi, keys::FILE_HASH_SHA256),
         Some("d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592")
@@ -222,9 +258,15 @@ fn http_tls_fileinfo() {
 fn alert_and_others() {
     let (evs, _, _) = run(EVE.as_bytes());
     let alert = &evs[10];
-    assert_eq!(s(alert, keys::RULE_NAME), Some("ET POLICY Possible Outbound Reverse Shell"));
+    assert_eq!(
+        s(alert, keys::RULE_NAME),
+        Some("ET POLICY Possible Outbound Reverse Shell")
+    );
     assert_eq!(i(alert, keys::RULE_ID), Some(2019284));
-    assert_eq!(s(alert, keys::RULE_CATEGORY), Some("Potentially Bad Traffic"));
+    assert_eq!(
+        s(alert, keys::RULE_CATEGORY),
+        Some("Potentially Bad Traffic")
+    );
     assert_eq!(i(alert, keys::EVENT_SEVERITY), Some(2));
     assert_eq!(s(alert, keys::EVENT_ACTION), Some("allowed"));
     assert_eq!(s(alert, keys::EVENT_KIND), Some("alert"));
@@ -237,9 +279,17 @@ fn alert_and_others() {
     let stats = &evs[12];
     assert_eq!(s(stats, keys::EVENT_KIND), Some("metric"));
     assert_eq!(stats.get(keys::SOURCE_IP), None);
-    assert_eq!(stats.get_raw("stats.decoder.pkts").and_then(|v| v.as_i64()), Some(1840009));
+    assert_eq!(
+        stats.get_raw("stats.decoder.pkts").and_then(|v| v.as_i64()),
+        Some(1840009)
+    );
     let smtp = &evs[14];
-    assert_eq!(smtp.get_raw("smtp.rcpt_to").map(|v| v.to_string()).as_deref(), Some("<clinic@example.net>"));
+    assert_eq!(
+        smtp.get_raw("smtp.rcpt_to")
+            .map(|v| v.to_string())
+            .as_deref(),
+        Some("<clinic@example.net>")
+    );
 }
 
 #[test]
@@ -273,14 +323,27 @@ fn bad_lines_have_the_right_kind() {
             .unwrap_or_default()
     };
     assert_eq!(reason(3), "missing field `timestamp`");
-    assert_eq!(reason(6), "field `src_port`: expected a port number (0-65535)");
+    assert_eq!(
+        reason(6),
+        "field `src_port`: expected a port number (0-65535)"
+    );
     assert_eq!(reason(7), "field `src_ip`: expected an IP address");
     assert_eq!(reason(9), "missing field `event_type`");
     assert_eq!(reason(11), "field `alert.severity`: expected an integer");
-    assert_eq!(reason(14), "field `flow.bytes_toserver`: expected an integer");
+    assert_eq!(
+        reason(14),
+        "field `flow.bytes_toserver`: expected an integer"
+    );
     // Reasons never quote values.
     for (_, e) in &errs {
-        for secret in ["yesterday", "http\"", "10.1.20.999", "high", "70000", "10.1.20.15"] {
+        for secret in [
+            "yesterday",
+            "http\"",
+            "10.1.20.999",
+            "high",
+            "70000",
+            "10.1.20.15",
+        ] {
             assert!(!e.reason.contains(secret), "{}", e.reason);
         }
     }
@@ -290,7 +353,8 @@ fn bad_lines_have_the_right_kind() {
 #[test]
 fn encoding_blank_and_whitespace() {
     let mut dec = decoder();
-    let bad = b"{\"timestamp\":\"2024-03-05T14:03:00Z\",\"event_type\":\"flow\",\"x\":\"\xff\xfe\"}";
+    let bad =
+        b"{\"timestamp\":\"2024-03-05T14:03:00Z\",\"event_type\":\"flow\",\"x\":\"\xff\xfe\"}";
     let e = dec.decode(bad, Origin::default()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Encoding);
     assert!(dec.decode(b"", Origin::default()).unwrap().is_none());

@@ -1,11 +1,15 @@
 //! VPC Flow Logs decoder: the panther-analysis scenario file (v2 with a
 //! header) and own edge cases in `tests/data/vpcflow/edge/`.
 
+// In tests a panic is a failure with a location; that is what we want.
+#![allow(clippy::unwrap_used)]
+
 use phiwatch_decode::{DecodeError, Decoder, DecoderConfig, ErrorKind, Format};
 use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
 use proptest::prelude::*;
 
-const SCENARIO: &str = include_str!("data/vpcflow/panther/scenario-compromised-root-creds.vpcflow.log");
+const SCENARIO: &str =
+    include_str!("data/vpcflow/panther/scenario-compromised-root-creds.vpcflow.log");
 const CUSTOM_V5: &str = include_str!("data/vpcflow/edge/custom-v5.log");
 const NODATA: &str = include_str!("data/vpcflow/edge/nodata.log");
 const BAD: &str = include_str!("data/vpcflow/edge/bad.log");
@@ -46,7 +50,7 @@ fn run(dec: &mut dyn Decoder, text: &str) -> Run {
     r
 }
 
-fn s<'a>(ev: &'a Event, k: Key) -> Option<&'a str> {
+fn s(ev: &Event, k: Key) -> Option<&str> {
     ev.get(k).and_then(|v| v.as_str())
 }
 
@@ -71,7 +75,10 @@ fn panther_scenario() {
     assert_eq!(s(ev, keys::PHIWATCH_FORMAT), Some("vpcflow"));
     assert_eq!(s(ev, keys::CLOUD_PROVIDER), Some("aws"));
     assert_eq!(text(ev, keys::SOURCE_IP), "92.55.146.245");
-    assert!(matches!(ev.get(keys::DESTINATION_IP), Some(ValueRef::Ip(_))));
+    assert!(matches!(
+        ev.get(keys::DESTINATION_IP),
+        Some(ValueRef::Ip(_))
+    ));
     assert_eq!(text(ev, keys::DESTINATION_IP), "172.31.77.31");
     assert_eq!(i(ev, keys::SOURCE_PORT), Some(48316));
     assert_eq!(i(ev, keys::DESTINATION_PORT), Some(22));
@@ -84,16 +91,26 @@ fn panther_scenario() {
     assert_eq!(s(ev, keys::EVENT_ACTION), Some("accept"));
     assert_eq!(s(ev, keys::EVENT_OUTCOME), Some("success"));
     assert_eq!(s(ev, keys::CLOUD_ACCOUNT_ID), Some("493859302102"));
-    assert_eq!(s(ev, keys::PHIWATCH_INTERFACE_ID), Some("eni-0b13344793d4fde67"));
+    assert_eq!(
+        s(ev, keys::PHIWATCH_INTERFACE_ID),
+        Some("eni-0b13344793d4fde67")
+    );
     assert_eq!(text(ev, keys::EVENT_START), "2020-11-01T21:35:44.000000Z");
     assert_eq!(text(ev, keys::EVENT_END), "2020-11-01T21:36:00.000000Z");
     assert_eq!(i(ev, keys::EVENT_DURATION), Some(16_000_000_000));
     // Raw names stay reachable.
-    assert_eq!(ev.get_raw("log-status").and_then(|v| v.as_str()), Some("OK"));
+    assert_eq!(
+        ev.get_raw("log-status").and_then(|v| v.as_str()),
+        Some("OK")
+    );
     let reject = &r.events[2];
     assert_eq!(s(reject, keys::EVENT_ACTION), Some("reject"));
     assert_eq!(s(reject, keys::EVENT_OUTCOME), Some("failure"));
-    let total: i64 = r.events.iter().filter_map(|e| i(e, keys::SOURCE_BYTES)).sum();
+    let total: i64 = r
+        .events
+        .iter()
+        .filter_map(|e| i(e, keys::SOURCE_BYTES))
+        .sum();
     assert_eq!(total, 7119 * 3 + 3_048_576 + 1_048_576 * 2);
 
     // The same records without the header, on the default field list.
@@ -113,14 +130,20 @@ fn custom_v5_header_and_a_second_header() {
     assert_eq!(s(ev, keys::NETWORK_DIRECTION), Some("egress"));
     assert_eq!(ev.get_raw("tcp-flags").and_then(|v| v.as_i64()), Some(19));
     assert_eq!(ev.get_raw("traffic-path").and_then(|v| v.as_i64()), Some(8));
-    assert_eq!(ev.get_raw("vpc-id").and_then(|v| v.as_str()), Some("vpc-0abc1234def567890"));
+    assert_eq!(
+        ev.get_raw("vpc-id").and_then(|v| v.as_str()),
+        Some("vpc-0abc1234def567890")
+    );
     assert!(ev.get_raw("sublocation-type").is_some_and(|v| v.is_null()));
     let rdp = &r.events[1];
     assert_eq!(s(rdp, keys::NETWORK_DIRECTION), Some("ingress"));
     assert_eq!(s(rdp, keys::EVENT_OUTCOME), Some("failure"));
     assert!(rdp.get_raw("traffic-path").is_some_and(|v| v.is_null()));
     let s3 = &r.events[2];
-    assert_eq!(s3.get_raw("pkt-dst-aws-service").and_then(|v| v.as_str()), Some("S3"));
+    assert_eq!(
+        s3.get_raw("pkt-dst-aws-service").and_then(|v| v.as_str()),
+        Some("S3")
+    );
     assert_eq!(i(s3, keys::SOURCE_BYTES), Some(3_145_728));
     let v6 = &r.events[3];
     assert_eq!(text(v6, keys::SOURCE_IP), "2001:db8:10::5");
@@ -128,7 +151,10 @@ fn custom_v5_header_and_a_second_header() {
     assert_eq!(v6.get(keys::CLOUD_INSTANCE_ID), None);
     // NODATA: accepted, with null addresses and no action.
     let nodata = &r.events[4];
-    assert_eq!(nodata.get_raw("log-status").and_then(|v| v.as_str()), Some("NODATA"));
+    assert_eq!(
+        nodata.get_raw("log-status").and_then(|v| v.as_str()),
+        Some("NODATA")
+    );
     assert_eq!(nodata.get(keys::SOURCE_IP), None);
     assert_eq!(nodata.get(keys::EVENT_ACTION), None);
     assert_eq!(nodata.time().to_rfc3339(), "2024-03-05T14:01:40.000000Z");
@@ -154,7 +180,10 @@ fn nodata_and_skipdata_on_the_default_list() {
         .filter_map(|e| e.get_raw("log-status").and_then(|v| v.as_str()))
         .collect();
     assert_eq!(statuses, ["NODATA", "SKIPDATA", "OK"]);
-    assert_eq!(r.events[0].time().to_rfc3339(), "2015-05-10T18:01:16.000000Z");
+    assert_eq!(
+        r.events[0].time().to_rfc3339(),
+        "2015-05-10T18:01:16.000000Z"
+    );
     assert_eq!(r.events[1].get(keys::SOURCE_BYTES), None);
 }
 
@@ -162,7 +191,10 @@ fn nodata_and_skipdata_on_the_default_list() {
 fn configured_field_list() {
     let mut dec = decoder(Some("srcaddr dstaddr dstport start action"));
     let ev = dec
-        .decode(b"10.0.0.1 192.0.2.1 443 1700000000 REJECT", Origin::default())
+        .decode(
+            b"10.0.0.1 192.0.2.1 443 1700000000 REJECT",
+            Origin::default(),
+        )
         .unwrap()
         .unwrap();
     assert_eq!(i(&ev, keys::DESTINATION_PORT), Some(443));
@@ -170,17 +202,30 @@ fn configured_field_list() {
     assert_eq!(ev.get(keys::EVENT_END), None);
     // A default-format line no longer fits.
     let e = dec
-        .decode(NODATA.lines().nth(2).unwrap_or("").as_bytes(), Origin::default())
+        .decode(
+            NODATA.lines().nth(2).unwrap_or("").as_bytes(),
+            Origin::default(),
+        )
         .unwrap_err();
-    assert_eq!((e.kind, e.reason.as_str()), (ErrorKind::Schema, "expected 5 fields, found 14"));
+    assert_eq!(
+        (e.kind, e.reason.as_str()),
+        (ErrorKind::Schema, "expected 5 fields, found 14")
+    );
 
     let cfg = DecoderConfig {
         vpc_fields: Some("version account-id srcaddr bogus-field".to_string()),
         ..DecoderConfig::default()
     };
-    let e = Format::VpcFlow.decoder(&cfg).err().expect("unknown field rejected");
+    let e = Format::VpcFlow
+        .decoder(&cfg)
+        .err()
+        .expect("unknown field rejected");
     assert_eq!(e.kind, ErrorKind::Schema);
-    assert!(e.reason.contains("`bogus-field` at position 4"), "{}", e.reason);
+    assert!(
+        e.reason.contains("`bogus-field` at position 4"),
+        "{}",
+        e.reason
+    );
 }
 
 #[test]
@@ -199,7 +244,11 @@ fn bad_lines_have_the_right_kind() {
             (1, Schema, "expected 14 fields, found 13"),
             (2, Schema, "expected 14 fields, found 15"),
             (3, Value, "field `srcport`: expected an integer"),
-            (4, Value, "field `dstport`: expected a port number (0-65535)"),
+            (
+                4,
+                Value,
+                "field `dstport`: expected a port number (0-65535)"
+            ),
             (5, Value, "field `srcaddr`: expected an IP address"),
             (6, Time, "missing time: field `start` is absent or `-`"),
             (7, Value, "field `packets`: expected an integer"),
@@ -209,7 +258,10 @@ fn bad_lines_have_the_right_kind() {
 
     let mut dec = decoder(None);
     let e = dec
-        .decode(b"2 123 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 \xff\xfe 2 ACCEPT OK", Origin::default())
+        .decode(
+            b"2 123 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 \xff\xfe 2 ACCEPT OK",
+            Origin::default(),
+        )
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Encoding);
     let e = dec
@@ -217,7 +269,10 @@ fn bad_lines_have_the_right_kind() {
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Schema);
     let e = dec
-        .decode(b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 99999999999999999 2 ACCEPT OK", Origin::default())
+        .decode(
+            b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 99999999999999999 2 ACCEPT OK",
+            Origin::default(),
+        )
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Time);
 }

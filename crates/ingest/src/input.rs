@@ -46,7 +46,7 @@ pub fn resolve_inputs<S: AsRef<str>>(args: &[S]) -> ResolvedInputs {
     let mut out = ResolvedInputs::default();
     let mut seen = std::collections::HashSet::new();
     let mut add = |out: &mut ResolvedInputs, spec: InputSpec| {
-        if seen.insert(spec.clone()) {
+        if seen.insert(spec.display()) {
             out.inputs.push(spec);
         }
     };
@@ -74,6 +74,9 @@ pub fn resolve_inputs<S: AsRef<str>>(args: &[S]) -> ResolvedInputs {
             Err(e) => out.errors.push(format!("{arg}: {}", io_reason(&e))),
         }
     }
+    // A directory walked by several arguments reports its problems once.
+    let mut said = std::collections::HashSet::new();
+    out.errors.retain(|e| said.insert(e.clone()));
     out
 }
 
