@@ -222,11 +222,9 @@ fn decode_all(format: Format, bytes: &[u8]) -> usize {
     let mut dec = format.decoder(&DecoderConfig::default()).expect("decoder");
     let mut events = 0;
     let mut start = 0;
-    let mut line_no = 0u64;
-    for end in memchr::memchr_iter(b'\n', bytes) {
-        line_no += 1;
+    for (i, end) in memchr::memchr_iter(b'\n', bytes).enumerate() {
         let origin = Origin {
-            line: line_no,
+            line: i as u64 + 1,
             offset: start as u64,
             ..Origin::default()
         };

@@ -1194,10 +1194,7 @@ mod tests {
             Some(s)
         );
         assert_eq!(t(TimeFormat::Rfc3339, ValueRef::Int(1)), None);
-        assert_eq!(
-            t(TimeFormat::EpochNanos, ValueRef::Int(i64::MAX)).is_some(),
-            true
-        );
+        assert!(t(TimeFormat::EpochNanos, ValueRef::Int(i64::MAX)).is_some());
         assert_eq!(t(TimeFormat::EpochSeconds, ValueRef::Int(i64::MAX)), None);
         assert_eq!(t(TimeFormat::Auto, ValueRef::Str("")), None);
         assert_eq!(t(TimeFormat::Auto, ValueRef::Str("-")), None);

@@ -103,8 +103,8 @@ pub(crate) struct ZeekTsvDecoder {
     cols: Vec<Column>,
     ts_col: Option<usize>,
     dataset: Dataset,
-    /// The unknown path to keep as a raw `_path` field.
-    raw_path: Option<Box<str>>,
+    /// The unknown path to keep as a raw `_path` field, with its key.
+    raw_path: Option<(Key, Box<str>)>,
     dirty: bool,
     scratch: Vec<u8>,
     text: String,
@@ -249,9 +249,9 @@ impl ZeekTsvDecoder {
                 zeek_common::infer_dataset(|n| names.iter().any(|c| zeek_common::canonical(c) == n))
             }
         };
-        self.raw_path = match known {
-            None => self.path.clone(),
-            Some(_) => None,
+        self.raw_path = match (known, &self.path, Key::lookup("_path")) {
+            (None, Some(p), Some(k)) => Some((k, p.clone())),
+            _ => None,
         };
         for (i, name) in names.iter().enumerate() {
             let ty = self.types.get(i).copied().unwrap_or(Ty::STRING);
@@ -325,11 +325,9 @@ impl ZeekTsvDecoder {
         }
         let time = time.map_err(zeek_common::time_error)?;
         zeek_common::finish(&mut ev, &mut st);
-        if let Some(p) = raw_path {
-            if let Some(k) = Key::lookup("_path") {
-                let v = ev.store_str(p);
-                ev.push_raw(k, v);
-            }
+        if let Some((k, p)) = raw_path {
+            let v = ev.store_str(p);
+            ev.push_raw(*k, v);
         }
         crate::json::tag(&mut ev, "zeek", dataset.name, "zeek-tsv");
         ev.set_time(time);

@@ -87,7 +87,7 @@ fn run_with(dec: &mut dyn Decoder, b: &[u8]) -> Outcome {
     out
 }
 
-fn s<'a>(ev: &'a Event, key: Key) -> Option<&'a str> {
+fn s(ev: &Event, key: Key) -> Option<&str> {
     ev.get(key).and_then(|v| v.as_str())
 }
 

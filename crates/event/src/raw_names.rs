@@ -83,6 +83,14 @@ pub(crate) const SURICATA: &[&str] = &[
     "tls.ja3s.string", "tls.ja4", "fileinfo.filename", "fileinfo.state", "fileinfo.stored",
     "fileinfo.size", "fileinfo.tx_id", "fileinfo.md5", "fileinfo.sha1", "fileinfo.sha256",
     "fileinfo.magic", "fileinfo.gaps",
+    // EVE DNS v2/v3 layouts, netflow, anomaly, ssh, smtp, sensor name
+    "host", "dns.version", "dns.opcode", "dns.answers.rrname", "dns.answers.rrtype",
+    "dns.answers.ttl", "dns.answers.rdata", "dns.queries.rrname", "dns.queries.rrtype",
+    "dns.grouped.A", "dns.grouped.AAAA", "dns.grouped.CNAME", "netflow.pkts", "netflow.bytes",
+    "netflow.start", "netflow.end", "netflow.age", "anomaly.type", "anomaly.event",
+    "anomaly.layer", "ssh.client.proto_version", "ssh.client.software_version",
+    "ssh.server.proto_version", "ssh.server.software_version", "smtp.helo", "smtp.mail_from",
+    "smtp.rcpt_to", "tcp.tcp_flags", "tcp.syn", "tcp.fin", "tcp.rst", "tcp.state",
 ];
 
 /// AWS CloudTrail record keys, flattened with `.`.
@@ -108,6 +116,10 @@ pub(crate) const CLOUDTRAIL: &[&str] = &[
     "additionalEventData.AuthenticationMethod", "responseElements.ConsoleLogin",
     "tlsDetails.tlsVersion", "tlsDetails.cipherSuite", "tlsDetails.clientProvidedHostHeader",
     "resources.ARN", "resources.accountId", "resources.type", "@timestamp", "@version",
+    "sessionCredentialFromConsole", "requestParameters.roleArn",
+    "requestParameters.roleSessionName", "requestParameters.userName",
+    "requestParameters.policyArn", "requestParameters.prefix",
+    "responseElements.assumedRoleUser.arn", "responseElements.credentials.accessKeyId",
 ];
 
 /// AWS VPC Flow Log field names (v2–v5), hyphenated as in the log format.
