@@ -171,8 +171,11 @@ impl<R: Read> LineReader<R> {
         self.offset += (next - start) as u64;
         self.start = next;
         let mut line = &self.buf[start..line_end];
-        if let [rest @ .., b'\r'] = line {
-            line = rest;
+        if next > line_end {
+            // A CRLF terminator: the `\r` is part of it, not of the line.
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
+            }
         }
         if line.len() > self.max_line {
             return Line::TooLong(self.line_no, offset, line.len() as u64);
@@ -355,5 +358,42 @@ mod tests {
         let (recs, err) = split_documents("{\"a\":1}\n{\"b\":");
         assert_eq!(recs.len(), 1);
         assert_eq!(err.unwrap().0, 2);
+    }
+
+    proptest::proptest! {
+        /// Framing accounts for every byte: text lines, skipped long lines and
+        /// their terminators add up to the input, and offsets are exact.
+        #[test]
+        fn framing_accounts_for_every_byte(
+            input in proptest::collection::vec(proptest::sample::select(vec![b'a', b'\n', b'\r', b'{', 0xff]), 0..3000),
+            max in 1usize..300,
+        ) {
+            let mut r = LineReader::new(&input[..], max);
+            let mut covered = 0u64;
+            while let Some(l) = r.next_line().unwrap() {
+                let (off, len) = match l {
+                    Line::Text(b, _, off) => (off, b.len() as u64),
+                    Line::TooLong(_, off, len) => (off, len),
+                };
+                proptest::prop_assert_eq!(off, covered);
+                let mut end = (off + len) as usize;
+                if input.get(end) == Some(&b'\r') && input.get(end + 1) == Some(&b'\n') {
+                    end += 1;
+                }
+                if input.get(end) == Some(&b'\n') {
+                    end += 1;
+                }
+                covered = end as u64;
+            }
+            proptest::prop_assert_eq!(covered, input.len() as u64);
+        }
+
+        #[test]
+        fn document_splitting_never_panics(text in "[\\[\\]{}\",:a-z0-9 \n]{0,200}") {
+            let (recs, _) = split_documents(&text);
+            for r in recs {
+                proptest::prop_assert!(r.start <= r.end && r.end <= text.len());
+            }
+        }
     }
 }
