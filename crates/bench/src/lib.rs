@@ -78,9 +78,20 @@ fn conns(n: usize, seed: u64) -> impl Iterator<Item = Conn> {
         Conn {
             ts,
             uid: format!("C{uid}"),
-            orig: format!("10.{}.{}.{}", rng.below(4), rng.below(256), rng.below(254) + 1),
+            orig: format!(
+                "10.{}.{}.{}",
+                rng.below(4),
+                rng.below(256),
+                rng.below(254) + 1
+            ),
             orig_p: 1024 + rng.below(64000),
-            resp: format!("{}.{}.{}.{}", 23 + rng.below(180), rng.below(256), rng.below(256), rng.below(254) + 1),
+            resp: format!(
+                "{}.{}.{}.{}",
+                23 + rng.below(180),
+                rng.below(256),
+                rng.below(256),
+                rng.below(254) + 1
+            ),
             resp_p: port,
             proto,
             service,
@@ -120,7 +131,11 @@ pub fn zeek_conn_tsv(n: usize, seed: u64) -> String {
 pub fn zeek_conn_json(n: usize, seed: u64) -> String {
     let mut s = String::with_capacity(n * 380);
     for c in conns(n, seed) {
-        let service = if c.service == "-" { String::new() } else { format!(",\"service\":\"{}\"", c.service) };
+        let service = if c.service == "-" {
+            String::new()
+        } else {
+            format!(",\"service\":\"{}\"", c.service)
+        };
         let _ = writeln!(
             s,
             "{{\"ts\":{:.6},\"uid\":\"{}\",\"id.orig_h\":\"{}\",\"id.orig_p\":{},\"id.resp_h\":\"{}\",\"id.resp_p\":{},\"proto\":\"{}\"{service},\"duration\":{:.6},\"orig_bytes\":{},\"resp_bytes\":{},\"conn_state\":\"{}\",\"local_orig\":true,\"local_resp\":false,\"missed_bytes\":0,\"history\":\"{}\",\"orig_pkts\":{},\"orig_ip_bytes\":{},\"resp_pkts\":{},\"resp_ip_bytes\":{}}}",

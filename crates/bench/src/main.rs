@@ -15,6 +15,12 @@ use phiwatch_decode::{DecoderConfig, Format};
 use phiwatch_event::Origin;
 use phiwatch_ingest::{CollectSink, Ingest, IngestConfig, InputSpec, Order};
 
+/// mimalloc: events are built on decoding threads and freed on the consuming
+/// thread; glibc's allocator made that cross-thread free the bottleneck
+/// (see ARCHITECTURE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -49,7 +55,9 @@ fn read_and_count(path: &Path) -> u64 {
 }
 
 fn decode_only(bytes: &[u8], format: Format) -> u64 {
-    let Ok(mut dec) = format.decoder(&DecoderConfig::default()) else { return 0 };
+    let Ok(mut dec) = format.decoder(&DecoderConfig::default()) else {
+        return 0;
+    };
     let mut n = 0;
     for line in bytes.split(|&b| b == b'\n') {
         if let Ok(Some(ev)) = dec.decode(line, Origin::default()) {
@@ -74,12 +82,18 @@ fn ingest(path: &Path, order: Order, threads: usize) -> u64 {
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let lines: usize = args.next().map_or(Ok(1_000_000), |s| s.parse()).context("LINES")?;
+    let lines: usize = args
+        .next()
+        .map_or(Ok(1_000_000), |s| s.parse())
+        .context("LINES")?;
     let runs: usize = args.next().map_or(Ok(5), |s| s.parse()).context("RUNS")?;
     let dir = std::env::temp_dir().join(format!("phiwatch-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     println!("phiwatch-bench: {lines} Zeek conn records, median of {runs} runs, 1 decode thread unless noted");
-    println!("{:<34} {:>12} {:>10} {:>10}", "stage", "lines/s", "MB/s", "vs limit");
+    println!(
+        "{:<34} {:>12} {:>10} {:>10}",
+        "stage", "lines/s", "MB/s", "vs limit"
+    );
     for (name, text, format) in [
         ("tsv", zeek_conn_tsv(lines, 7), Format::ZeekTsv),
         ("json", zeek_conn_json(lines, 7), Format::ZeekJson),

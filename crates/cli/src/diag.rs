@@ -127,7 +127,11 @@ pub fn write_summary(out: &mut impl Write, report: &Report, hidden: u64) -> std:
         .collect();
     if !skipped.is_empty() {
         let shown: Vec<&str> = skipped.iter().take(5).copied().collect();
-        let more = if skipped.len() > 5 { format!(" and {} more", skipped.len() - 5) } else { String::new() };
+        let more = if skipped.len() > 5 {
+            format!(" and {} more", skipped.len() - 5)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
             "phiwatch: skipped {} files found in directories that are not a recognized log format: {}{more}",

@@ -91,7 +91,10 @@ pub enum OrderArg {
 fn parse_format(s: &str) -> Result<Format, String> {
     Format::from_name(s).ok_or_else(|| {
         let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-        format!("unknown format '{s}'; expected one of: {}", names.join(", "))
+        format!(
+            "unknown format '{s}'; expected one of: {}",
+            names.join(", ")
+        )
     })
 }
 
@@ -132,7 +135,10 @@ pub fn run(args: EventsArgs) -> Result<u8, CliError> {
             OrderArg::Time => Order::Time,
             OrderArg::Arrival => Order::Arrival,
         },
-        threads: args.threads.unwrap_or(IngestConfig::default().threads).max(1),
+        threads: args
+            .threads
+            .unwrap_or(IngestConfig::default().threads)
+            .max(1),
         reorder_window: args.reorder_window,
         max_record_bytes: args.max_record_bytes.max(1),
         from: args.from,
@@ -193,7 +199,7 @@ fn write_events(
             EventFormat::Table => write_table(out, &ev)?,
         }
         n += 1;
-        if n % 8192 == 0 {
+        if n.is_multiple_of(8192) {
             if let Some(b) = bar {
                 b.set_position(run.progress().0);
             }

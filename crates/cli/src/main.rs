@@ -8,6 +8,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: events are built on decoding threads and freed on the consuming
+/// thread; glibc's allocator made that cross-thread free the bottleneck
+/// (see ARCHITECTURE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// phiwatch detects, scopes and reports the theft of patient data.
 #[derive(Parser, Debug)]
 #[command(name = "phiwatch", version, about, long_about = None, propagate_version = true)]

@@ -38,7 +38,10 @@ pub fn write_jsonl(
     buf.push_str("{\"time\":\"");
     ev.time().write_rfc3339(buf);
     buf.push('"');
-    for (name, key) in [("dataset", keys::EVENT_DATASET), ("format", keys::PHIWATCH_FORMAT)] {
+    for (name, key) in [
+        ("dataset", keys::EVENT_DATASET),
+        ("format", keys::PHIWATCH_FORMAT),
+    ] {
         if let Some(v) = ev.get(key) {
             buf.push_str(",\"");
             buf.push_str(name);
@@ -185,13 +188,20 @@ pub fn write_table(out: &mut (impl Write + ?Sized), ev: &Event) -> io::Result<()
         .unwrap_or_else(|| "-".into())
     };
     let src = match get(keys::USER_NAME) {
-        Some(u) => format!("{u}@{}", endpoint(keys::SOURCE_IP, keys::SOURCE_PORT, &[keys::SOURCE_DOMAIN])),
+        Some(u) => format!(
+            "{u}@{}",
+            endpoint(keys::SOURCE_IP, keys::SOURCE_PORT, &[keys::SOURCE_DOMAIN])
+        ),
         None => endpoint(keys::SOURCE_IP, keys::SOURCE_PORT, &[keys::SOURCE_DOMAIN]),
     };
     let dst = endpoint(
         keys::DESTINATION_IP,
         keys::DESTINATION_PORT,
-        &[keys::URL_DOMAIN, keys::TLS_CLIENT_SERVER_NAME, keys::EVENT_PROVIDER],
+        &[
+            keys::URL_DOMAIN,
+            keys::TLS_CLIENT_SERVER_NAME,
+            keys::EVENT_PROVIDER,
+        ],
     );
     let mut summary = Vec::new();
     for k in [
@@ -213,7 +223,8 @@ pub fn write_table(out: &mut (impl Write + ?Sized), ev: &Event) -> io::Result<()
     }
     if let (Some(up), Some(down)) = (get(keys::SOURCE_BYTES), get(keys::DESTINATION_BYTES)) {
         summary.push(format!("{up}B↑ {down}B↓"));
-    } else if let Some(b) = get(keys::SOURCE_BYTES).or_else(|| get(keys::PHIWATCH_OBJECT_BYTES_OUT)) {
+    } else if let Some(b) = get(keys::SOURCE_BYTES).or_else(|| get(keys::PHIWATCH_OBJECT_BYTES_OUT))
+    {
         summary.push(format!("{b}B"));
     }
     let mut line = summary.join(" ");

@@ -1,4 +1,5 @@
 //! The `phiwatch` binary as users run it: exit codes, stdout, stderr.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,11 @@ fn phiwatch(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_phiwatch"));
     cmd.args(args)
         .current_dir(repo())
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn phiwatch");
@@ -40,7 +45,13 @@ fn events_over_the_bundled_samples() {
     let count = |ds: &str| events.iter().filter(|e| e["dataset"] == ds).count();
     assert_eq!(count("aws.cloudtrail"), 103);
     assert_eq!(count("aws.vpcflow"), 6);
-    assert_eq!(count("zeek.conn"), 5 + events.iter().filter(|e| e["format"] == "zeek-json" && e["dataset"] == "zeek.conn").count());
+    assert_eq!(
+        count("zeek.conn"),
+        5 + events
+            .iter()
+            .filter(|e| e["format"] == "zeek-json" && e["dataset"] == "zeek.conn")
+            .count()
+    );
     // Time-ordered across sources.
     let times: Vec<&str> = events.iter().map(|e| e["time"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
@@ -51,8 +62,14 @@ fn events_over_the_bundled_samples() {
         .expect("a GetObject event");
     assert_eq!(get_object["fields"]["phiwatch.object.bytes_out"], 89);
     assert_eq!(get_object["raw"]["eventName"], "GetObject");
-    assert!(get_object["origin"]["path"].as_str().unwrap().ends_with(".json.zst"));
-    assert!(stderr.contains("414 records read: 414 accepted, 0 rejected"), "{stderr}");
+    assert!(get_object["origin"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with(".json.zst"));
+    assert!(
+        stderr.contains("414 records read: 414 accepted, 0 rejected"),
+        "{stderr}"
+    );
     assert!(stderr.contains("4 skipped"), "{stderr}");
 }
 
@@ -60,7 +77,16 @@ fn events_over_the_bundled_samples() {
 fn stdin_table_and_time_window() {
     let conn = std::fs::read(repo().join("samples/zeek/conn.log")).unwrap();
     let out = phiwatch(
-        &["events", "-", "--format", "table", "--from", "2012-02-21T16:52:50Z", "--to", "2012-02-21T16:53:15Z"],
+        &[
+            "events",
+            "-",
+            "--format",
+            "table",
+            "--from",
+            "2012-02-21T16:52:50Z",
+            "--to",
+            "2012-02-21T16:53:15Z",
+        ],
         Some(&conn),
     );
     assert_eq!(out.status.code(), Some(0));
@@ -70,7 +96,10 @@ fn stdin_table_and_time_window() {
     assert_eq!(lines.len(), 1 + 3, "{stdout}");
     assert!(lines[1].contains("zeek.conn") && lines[1].contains("141.142.220.235:37604"));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("3 events emitted (2 outside --from/--to)"), "{stderr}");
+    assert!(
+        stderr.contains("3 events emitted (2 outside --from/--to)"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -78,7 +107,15 @@ fn output_file_and_field_selection() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.jsonl");
     let out = phiwatch(
-        &["events", "samples/aws/vpcflow-compromised-root-creds.log", "--fields", "normalized", "-o", path.to_str().unwrap(), "-q"],
+        &[
+            "events",
+            "samples/aws/vpcflow-compromised-root-creds.log",
+            "--fields",
+            "normalized",
+            "-o",
+            path.to_str().unwrap(),
+            "-q",
+        ],
         None,
     );
     assert_eq!(out.status.code(), Some(0));
@@ -97,10 +134,16 @@ fn usage_and_runtime_errors_have_their_exit_codes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected one of: zeek-tsv"));
     let out = phiwatch(&["events", "samples/", "--from", "yesterday"], None);
     assert_eq!(out.status.code(), Some(2));
-    let out = phiwatch(&["events", "no/such/file.log", "samples/zeek/conn.log"], None);
+    let out = phiwatch(
+        &["events", "no/such/file.log", "samples/zeek/conn.log"],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no/such/file.log: no such file or directory"), "{stderr}");
+    assert!(
+        stderr.contains("no/such/file.log: no such file or directory"),
+        "{stderr}"
+    );
     assert_eq!(jsonl(&out).len(), 5, "the other input still flows");
     let out = phiwatch(&["events"], None);
     assert_eq!(out.status.code(), Some(2));
@@ -109,19 +152,42 @@ fn usage_and_runtime_errors_have_their_exit_codes() {
 #[test]
 fn forced_format_and_rejections_on_stderr() {
     // VPC flow lines read as Zeek TSV: every line rejected, with a reason.
-    let out = phiwatch(&["events", "samples/aws/vpcflow-compromised-root-creds.log", "--input-format", "zeek-tsv"], None);
+    let out = phiwatch(
+        &[
+            "events",
+            "samples/aws/vpcflow-compromised-root-creds.log",
+            "--input-format",
+            "zeek-tsv",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("vpcflow-compromised-root-creds.log:2: "), "{stderr}");
-    assert!(stderr.contains("7 records read: 0 accepted, 7 rejected"), "{stderr}");
+    assert!(
+        stderr.contains("vpcflow-compromised-root-creds.log:2: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("7 records read: 0 accepted, 7 rejected"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn help_describes_every_flag() {
     let out = phiwatch(&["events", "--help"], None);
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--input-format", "--from", "--to", "--format", "--output", "--order", "--mapping", "--quiet"] {
+    for flag in [
+        "--input-format",
+        "--from",
+        "--to",
+        "--format",
+        "--output",
+        "--order",
+        "--mapping",
+        "--quiet",
+    ] {
         assert!(help.contains(flag), "{flag} missing from help");
     }
 }

@@ -66,8 +66,14 @@ pub fn detect(sample: &[u8]) -> Option<Detected> {
 }
 
 fn trim(l: &[u8]) -> &[u8] {
-    let start = l.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(l.len());
-    let end = l.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = l
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(l.len());
+    let end = l
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &l[start..end.max(start)]
 }
 
@@ -79,7 +85,11 @@ fn detect_hash(lines: &[&[u8]]) -> Option<Detected> {
         return Detected::lines(Format::ZeekTsv);
     }
     // A commented header before other content: look at the first other line.
-    let rest: Vec<&[u8]> = lines.iter().copied().filter(|l| !l.starts_with(b"#")).collect();
+    let rest: Vec<&[u8]> = lines
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with(b"#"))
+        .collect();
     match rest.first() {
         Some(l) if l.starts_with(b"{") => detect_json_lines(&rest, b""),
         Some(l) => detect_text(l),
@@ -88,7 +98,8 @@ fn detect_hash(lines: &[&[u8]]) -> Option<Detected> {
 }
 
 fn detect_json_lines(lines: &[&[u8]], sample: &[u8]) -> Option<Detected> {
-    let object = |l: &[u8]| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(l).ok();
+    let object =
+        |l: &[u8]| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(l).ok();
     let first = lines[0];
     if let Some(obj) = object(first) {
         if obj.get("Records").is_some_and(|r| r.is_array()) {
@@ -126,9 +137,18 @@ fn classify_keys(has: impl Fn(&str) -> bool) -> Format {
     } else if has("event_type") && has("timestamp") {
         Format::SuricataEve
     } else if has("ts")
-        && ["uid", "fuid", "id.orig_h", "id_orig_h", "_path", "@stream", "id", "conn_uids"]
-            .iter()
-            .any(|k| has(k))
+        && [
+            "uid",
+            "fuid",
+            "id.orig_h",
+            "id_orig_h",
+            "_path",
+            "@stream",
+            "id",
+            "conn_uids",
+        ]
+        .iter()
+        .any(|k| has(k))
     {
         Format::ZeekJson
     } else {
@@ -150,22 +170,57 @@ fn sniff_json_format(sample: &[u8]) -> Format {
 
 /// VPC Flow Log field names (versions 2 to 5).
 pub(crate) const VPC_FIELDS: &[&str] = &[
-    "version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
-    "protocol", "packets", "bytes", "start", "end", "action", "log-status", "vpc-id",
-    "subnet-id", "instance-id", "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr", "region",
-    "az-id", "sublocation-type", "sublocation-id", "pkt-src-aws-service",
-    "pkt-dst-aws-service", "flow-direction", "traffic-path", "ecs-cluster-arn",
-    "ecs-cluster-name", "ecs-container-instance-arn", "ecs-container-instance-id",
-    "ecs-container-id", "ecs-second-container-id", "ecs-service-name",
-    "ecs-task-definition-arn", "ecs-task-arn", "ecs-task-id", "reject-reason",
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log-status",
+    "vpc-id",
+    "subnet-id",
+    "instance-id",
+    "tcp-flags",
+    "type",
+    "pkt-srcaddr",
+    "pkt-dstaddr",
+    "region",
+    "az-id",
+    "sublocation-type",
+    "sublocation-id",
+    "pkt-src-aws-service",
+    "pkt-dst-aws-service",
+    "flow-direction",
+    "traffic-path",
+    "ecs-cluster-arn",
+    "ecs-cluster-name",
+    "ecs-container-instance-arn",
+    "ecs-container-instance-id",
+    "ecs-container-id",
+    "ecs-second-container-id",
+    "ecs-service-name",
+    "ecs-task-definition-arn",
+    "ecs-task-arn",
+    "ecs-task-id",
+    "reject-reason",
 ];
 
 fn detect_text(first: &[u8]) -> Option<Detected> {
-    let tokens: Vec<&[u8]> = first.split(|&b| b == b' ').filter(|t| !t.is_empty()).collect();
+    let tokens: Vec<&[u8]> = first
+        .split(|&b| b == b' ')
+        .filter(|t| !t.is_empty())
+        .collect();
     let vpc_header = tokens.len() >= 3
-        && tokens.iter().all(|t| {
-            std::str::from_utf8(t).is_ok_and(|t| VPC_FIELDS.contains(&t))
-        });
+        && tokens
+            .iter()
+            .all(|t| std::str::from_utf8(t).is_ok_and(|t| VPC_FIELDS.contains(&t)));
     let vpc_v2 = tokens.len() == 14
         && tokens[0] == b"2"
         && (tokens[2].starts_with(b"eni-") || tokens[2] == b"-")
@@ -192,15 +247,47 @@ mod tests {
     fn detects_each_format() {
         use Format::*;
         use Framing::*;
-        check("### BTest baseline\n#separator \\x09\n#set_separator\t,\n", Some(ZeekTsv), Lines);
-        check("{\"ts\":1.5,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\"}\n", Some(ZeekJson), Lines);
-        check("{\"@stream\":\"conn\",\"ts\":\"2020-04-30T00:00:00Z\",\"id_orig_h\":\"10.0.0.1\"}\n", Some(ZeekJson), Lines);
+        check(
+            "### BTest baseline\n#separator \\x09\n#set_separator\t,\n",
+            Some(ZeekTsv),
+            Lines,
+        );
+        check(
+            "{\"ts\":1.5,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\"}\n",
+            Some(ZeekJson),
+            Lines,
+        );
+        check(
+            "{\"@stream\":\"conn\",\"ts\":\"2020-04-30T00:00:00Z\",\"id_orig_h\":\"10.0.0.1\"}\n",
+            Some(ZeekJson),
+            Lines,
+        );
         check("{\"ts\":XXXXXXXXXX.XXXXXX,\"uid\":\"C1\"}\n{\"ts\":XXXXXXXXXX.XXXXXX,\"uid\":\"C2\"}\n", Some(ZeekJson), Lines);
-        check("{\"timestamp\":\"2020-01-01T00:00:00.0+0000\",\"event_type\":\"flow\"}\n", Some(SuricataEve), Lines);
-        check("{\"eventVersion\":\"1.08\",\"eventSource\":\"s3.amazonaws.com\"}\n", Some(CloudTrail), Lines);
-        check("{\n  \"Records\": [\n    {\n      \"eventVersion\": \"1.08\"", Some(CloudTrail), JsonDocuments);
-        check("[{\"eventVersion\":\"1.08\",\"eventName\":\"x\"}]", Some(CloudTrail), JsonDocuments);
-        check("{\"@timestamp\":\"2020-01-01T00:00:00Z\",\"message\":\"hi\"}\n", Some(JsonLines), Lines);
+        check(
+            "{\"timestamp\":\"2020-01-01T00:00:00.0+0000\",\"event_type\":\"flow\"}\n",
+            Some(SuricataEve),
+            Lines,
+        );
+        check(
+            "{\"eventVersion\":\"1.08\",\"eventSource\":\"s3.amazonaws.com\"}\n",
+            Some(CloudTrail),
+            Lines,
+        );
+        check(
+            "{\n  \"Records\": [\n    {\n      \"eventVersion\": \"1.08\"",
+            Some(CloudTrail),
+            JsonDocuments,
+        );
+        check(
+            "[{\"eventVersion\":\"1.08\",\"eventName\":\"x\"}]",
+            Some(CloudTrail),
+            JsonDocuments,
+        );
+        check(
+            "{\"@timestamp\":\"2020-01-01T00:00:00Z\",\"message\":\"hi\"}\n",
+            Some(JsonLines),
+            Lines,
+        );
         check("{\n \"Records\": [\n  {\"eventVersion\":\"1.08\",\"eventName\":\"x\"},\n  {\"eventVersion\":\"1.08\",\"eventName\":\"y\"}\n ]\n}", Some(CloudTrail), JsonDocuments);
         check("{\n \"time\": 5\n}\n", Some(JsonLines), JsonDocuments);
         check("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n", Some(VpcFlow), Lines);

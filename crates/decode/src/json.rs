@@ -358,10 +358,17 @@ mod tests {
 
     #[test]
     fn nested_objects_become_dotted_names() {
-        let ev = flat(r#"{"userIdentity":{"type":"IAMUser","sessionContext":{"attributes":{"mfaAuthenticated":"true"}}},"n":5}"#);
-        assert_eq!(ev.get_raw("userIdentity.type").unwrap().as_str(), Some("IAMUser"));
+        let ev = flat(
+            r#"{"userIdentity":{"type":"IAMUser","sessionContext":{"attributes":{"mfaAuthenticated":"true"}}},"n":5}"#,
+        );
         assert_eq!(
-            ev.get_raw("userIdentity.sessionContext.attributes.mfaAuthenticated").unwrap().as_str(),
+            ev.get_raw("userIdentity.type").unwrap().as_str(),
+            Some("IAMUser")
+        );
+        assert_eq!(
+            ev.get_raw("userIdentity.sessionContext.attributes.mfaAuthenticated")
+                .unwrap()
+                .as_str(),
             Some("true")
         );
         assert_eq!(ev.get_raw("n").unwrap().as_i64(), Some(5));
@@ -370,8 +377,13 @@ mod tests {
 
     #[test]
     fn arrays_of_scalars_are_lists_and_objects_repeat() {
-        let ev = flat(r#"{"answers":["a.example","10.0.0.1"],"resources":[{"ARN":"x"},{"ARN":"y"}],"e":[],"u":18446744073709551615,"z":null}"#);
-        assert_eq!(ev.get_raw("answers").unwrap().to_string(), "a.example,10.0.0.1");
+        let ev = flat(
+            r#"{"answers":["a.example","10.0.0.1"],"resources":[{"ARN":"x"},{"ARN":"y"}],"e":[],"u":18446744073709551615,"z":null}"#,
+        );
+        assert_eq!(
+            ev.get_raw("answers").unwrap().to_string(),
+            "a.example,10.0.0.1"
+        );
         let arns: Vec<String> = ev
             .fields()
             .filter(|f| f.name == "resources.ARN")
@@ -385,7 +397,13 @@ mod tests {
 
     #[test]
     fn bad_json_is_an_error_without_content() {
-        for bad in [r#"{"ssn":"123-45-6789""#, "[1,2]", "{} x", "", r#"{"a":tru}"#] {
+        for bad in [
+            r#"{"ssn":"123-45-6789""#,
+            "[1,2]",
+            "{} x",
+            "",
+            r#"{"a":tru}"#,
+        ] {
             let mut ev = Event::new(Timestamp::EPOCH);
             let err = flatten_object(&mut ev, bad.as_bytes()).unwrap_err();
             assert!(!err.reason.contains("123-45"), "{err}");
@@ -394,14 +412,23 @@ mod tests {
 
     #[test]
     fn alias_converts() {
-        let mut ev = flat(r#"{"src":"10.1.2.3","proto":"TCP","port":"443","when":"2020-01-01T00:00:00Z"}"#);
+        let mut ev =
+            flat(r#"{"src":"10.1.2.3","proto":"TCP","port":"443","when":"2020-01-01T00:00:00Z"}"#);
         assert!(alias(&mut ev, "src", keys::SOURCE_IP, Conv::Ip));
-        assert!(alias(&mut ev, "proto", keys::NETWORK_TRANSPORT, Conv::Lower));
+        assert!(alias(
+            &mut ev,
+            "proto",
+            keys::NETWORK_TRANSPORT,
+            Conv::Lower
+        ));
         assert!(alias(&mut ev, "port", keys::SOURCE_PORT, Conv::Int));
         assert!(alias(&mut ev, "when", keys::EVENT_START, Conv::Time));
         assert!(!alias(&mut ev, "proto", keys::DESTINATION_IP, Conv::Ip));
         assert_eq!(ev.get(keys::SOURCE_IP).unwrap().to_string(), "10.1.2.3");
-        assert_eq!(ev.get(keys::NETWORK_TRANSPORT).unwrap().as_str(), Some("tcp"));
+        assert_eq!(
+            ev.get(keys::NETWORK_TRANSPORT).unwrap().as_str(),
+            Some("tcp")
+        );
         assert_eq!(ev.get(keys::SOURCE_PORT).unwrap().as_i64(), Some(443));
     }
 }

@@ -417,6 +417,9 @@ mod tests {
         let mut ev = Event::new(Timestamp::EPOCH);
         let v = ev.store_bytes(b"ab\xff\xfecd\xe2\x82");
         ev.push_raw(keys::MESSAGE, v);
-        assert_eq!(ev.get(keys::MESSAGE).unwrap().as_str(), Some("ab\\xff\\xfecd\\xe2\\x82"));
+        assert_eq!(
+            ev.get(keys::MESSAGE).unwrap().as_str(),
+            Some("ab\\xff\\xfecd\\xe2\\x82")
+        );
     }
 }

@@ -201,8 +201,12 @@ struct Registry {
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
     let mut names: Vec<&'static str> = Vec::with_capacity(1024);
-    let mut by_name = HashMap::with_capacity_and_hasher(1024, foldhash::fast::FixedState::default());
-    for name in NORMALIZED.iter().chain(RAW_SECTIONS.iter().flat_map(|s| s.iter())) {
+    let mut by_name =
+        HashMap::with_capacity_and_hasher(1024, foldhash::fast::FixedState::default());
+    for name in NORMALIZED
+        .iter()
+        .chain(RAW_SECTIONS.iter().flat_map(|s| s.iter()))
+    {
         if !by_name.contains_key(name) {
             by_name.insert(*name, Key(names.len() as u32));
             names.push(*name);

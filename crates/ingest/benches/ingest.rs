@@ -45,7 +45,10 @@ fn bench(c: &mut Criterion) {
             n
         })
     });
-    for (name, order) in [("arrival_1_thread", Order::Arrival), ("time_ordered", Order::Time)] {
+    for (name, order) in [
+        ("arrival_1_thread", Order::Arrival),
+        ("time_ordered", Order::Time),
+    ] {
         g.bench_function(name, |b| {
             b.iter(|| {
                 let cfg = IngestConfig {

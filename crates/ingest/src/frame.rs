@@ -246,13 +246,16 @@ pub(crate) fn split_documents(text: &str) -> (Vec<DocRecord>, Option<(u64, Strin
             line: lines.line_at(text, start),
         });
     };
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
-    while let Some(item) = stream.next() {
+    let stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+    for item in stream {
         let raw = match item {
             Ok(raw) => raw,
             Err(e) => {
                 let line = e.line() as u64;
-                return (out, Some((line, phiwatch_decode::json::json_error(e).reason)));
+                return (
+                    out,
+                    Some((line, phiwatch_decode::json::json_error(e).reason)),
+                );
             }
         };
         let s = raw.get();
@@ -315,7 +318,10 @@ mod tests {
 
     #[test]
     fn frames_lines_with_offsets() {
-        assert_eq!(lines(b"a\r\nbb\n\nccc", 100), ["1@0:a", "2@3:bb", "3@6:", "4@7:ccc"]);
+        assert_eq!(
+            lines(b"a\r\nbb\n\nccc", 100),
+            ["1@0:a", "2@3:bb", "3@6:", "4@7:ccc"]
+        );
         assert_eq!(lines(b"", 100), Vec::<String>::new());
         assert_eq!(lines(b"x\n", 100), ["1@0:x"]);
     }
@@ -350,10 +356,19 @@ mod tests {
         let text = "{\n \"Records\": [\n  {\"a\":1},\n  {\"a\":2}\n ]\n}\n[{\"b\":1}, {\"b\":2}]\n{\"c\":3}";
         let (recs, err) = split_documents(text);
         assert!(err.is_none());
-        let got: Vec<(&str, u64)> = recs.iter().map(|r| (&text[r.start..r.end], r.line)).collect();
+        let got: Vec<(&str, u64)> = recs
+            .iter()
+            .map(|r| (&text[r.start..r.end], r.line))
+            .collect();
         assert_eq!(
             got,
-            [("{\"a\":1}", 3), ("{\"a\":2}", 4), ("{\"b\":1}", 7), ("{\"b\":2}", 7), ("{\"c\":3}", 8)]
+            [
+                ("{\"a\":1}", 3),
+                ("{\"a\":2}", 4),
+                ("{\"b\":1}", 7),
+                ("{\"b\":2}", 7),
+                ("{\"c\":3}", 8)
+            ]
         );
         let (recs, err) = split_documents("{\"a\":1}\n{\"b\":");
         assert_eq!(recs.len(), 1);

@@ -66,10 +66,13 @@ pub fn resolve_inputs<S: AsRef<str>>(args: &[S]) -> ResolvedInputs {
             Ok(_) => add(&mut out, InputSpec::File(path.to_path_buf())),
             Err(e) if is_glob(arg) => match glob(arg, &mut out.errors) {
                 files if files.is_empty() => {
-                    out.errors.push(format!("{arg}: no file matches this pattern"));
+                    out.errors
+                        .push(format!("{arg}: no file matches this pattern"));
                     let _ = e;
                 }
-                files => files.into_iter().for_each(|f| add(&mut out, InputSpec::File(f))),
+                files => files
+                    .into_iter()
+                    .for_each(|f| add(&mut out, InputSpec::File(f))),
             },
             Err(e) => out.errors.push(format!("{arg}: {}", io_reason(&e))),
         }
@@ -96,7 +99,10 @@ fn walk(dir: &Path, errors: &mut Vec<String>) -> Vec<PathBuf> {
             },
             Ok(_) => {}
             Err(err) => {
-                let p = err.path().map(|p| p.display().to_string()).unwrap_or_default();
+                let p = err
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
                 let reason = err.io_error().map_or_else(|| err.to_string(), io_reason);
                 errors.push(format!("{p}: {reason}"));
             }
@@ -143,7 +149,9 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         K::NotFound => "no such file or directory".into(),
         K::PermissionDenied => "permission denied".into(),
-        K::UnexpectedEof => "unexpected end of data (truncated or corrupt compressed stream?)".into(),
+        K::UnexpectedEof => {
+            "unexpected end of data (truncated or corrupt compressed stream?)".into()
+        }
         K::InvalidData => format!("invalid data: {e}"),
         _ => e.to_string(),
     }
@@ -176,11 +184,22 @@ mod tests {
             .iter()
             .map(|i| i.display().replace(&d.display().to_string(), ""))
             .collect();
-        assert_eq!(names, ["/a/b/conn.1.log.gz", "/a/b/dns.log", "/a/conn.log", "/x.json"]);
+        assert_eq!(
+            names,
+            [
+                "/a/b/conn.1.log.gz",
+                "/a/b/dns.log",
+                "/a/conn.log",
+                "/x.json"
+            ]
+        );
         assert!(matches!(r.inputs[0], InputSpec::Found(_)));
         assert!(matches!(r.inputs[3], InputSpec::File(_)));
         assert_eq!(r.errors.len(), 3, "{:?}", r.errors);
-        assert!(r.errors.iter().any(|e| e.contains("dangling") && e.contains("no such file")));
+        assert!(r
+            .errors
+            .iter()
+            .any(|e| e.contains("dangling") && e.contains("no such file")));
         assert!(r.errors.iter().any(|e| e.contains("nope.log")));
         assert!(r.errors.iter().any(|e| e.contains("no file matches")));
     }

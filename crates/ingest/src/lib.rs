@@ -33,7 +33,7 @@
 //! let report = run.finish();
 //! let totals = report.totals();
 //! assert_eq!((events.len(), totals.records, totals.accepted, totals.rejected), (1, 2, 1, 1));
-//! assert!(sink.take()[0].to_string().ends_with("flows.log:2: srcport: expected a port number"));
+//! assert!(sink.take()[0].to_string().ends_with("flows.log:2: field `srcport`: expected an integer"));
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 

@@ -30,7 +30,11 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn open(&self, id: usize, stdin: Option<Box<dyn Read + Send>>) -> Result<SourceReader, SourceStats> {
+    fn open(
+        &self,
+        id: usize,
+        stdin: Option<Box<dyn Read + Send>>,
+    ) -> Result<SourceReader, Box<SourceStats>> {
         SourceReader::open(
             self.infos[id].clone(),
             &self.specs[id],
@@ -148,7 +152,9 @@ impl Ingest {
 
     fn start_arrival(&mut self) {
         let (tx, rx) = bounded::<Msg>(4 * self.ctx.cfg.threads.max(1));
-        let queue = Arc::new(Mutex::new((0..self.ctx.infos.len()).collect::<VecDeque<_>>()));
+        let queue = Arc::new(Mutex::new(
+            (0..self.ctx.infos.len()).collect::<VecDeque<_>>(),
+        ));
         let workers = self.ctx.cfg.threads.clamp(1, self.ctx.infos.len().max(1));
         for _ in 0..workers {
             let (ctx, queue, tx) = (self.ctx.clone(), queue.clone(), tx.clone());
@@ -181,7 +187,7 @@ impl Ingest {
                         return;
                     }
                     match ctx.open(id, None) {
-                        Err(stats) => put(&done[id], stats),
+                        Err(stats) => put(&done[id], *stats),
                         Ok(mut reader) => match reader.first_time() {
                             None => put(&done[id], reader.stats),
                             Some((first, ev)) => {
@@ -255,8 +261,12 @@ impl Ingest {
 
     /// Loads the next head event of active source `id` into the heap.
     fn advance(&mut self, id: usize) {
-        let Mode::Time(m) = &mut self.mode else { return };
-        let Some(a) = m.active[id].as_mut() else { return };
+        let Mode::Time(m) = &mut self.mode else {
+            return;
+        };
+        let Some(a) = m.active[id].as_mut() else {
+            return;
+        };
         loop {
             if let Some(ev) = a.batch.next() {
                 m.seq += 1;
@@ -281,7 +291,9 @@ impl Ingest {
 
     fn next_time(&mut self) -> Option<Event> {
         loop {
-            let Mode::Time(m) = &mut self.mode else { return None };
+            let Mode::Time(m) = &mut self.mode else {
+                return None;
+            };
             let min = m.heap.peek().map(|Reverse((t, _, _))| *t);
             if let Some(p) = m.pending.front() {
                 if min.is_none_or(|t| p.first <= t) {
@@ -301,7 +313,9 @@ impl Ingest {
     }
 
     fn next_arrival(&mut self) -> Option<Event> {
-        let Mode::Arrival { rx, batch } = &mut self.mode else { return None };
+        let Mode::Arrival { rx, batch } = &mut self.mode else {
+            return None;
+        };
         loop {
             if let Some(ev) = batch.next() {
                 return Some(ev);
@@ -376,7 +390,7 @@ fn put<T>(slot: &Mutex<Option<T>>, v: T) {
 /// Reads one source to the end, sending batches; false if the consumer left.
 fn produce(
     cfg: &IngestConfig,
-    reader: Result<SourceReader, SourceStats>,
+    reader: Result<SourceReader, Box<SourceStats>>,
     id: usize,
     first: Option<Event>,
     quiet_records: u64,
@@ -385,7 +399,7 @@ fn produce(
     let sid = SourceId(id as u32);
     let mut reader = match reader {
         Ok(r) => r,
-        Err(stats) => return tx.send(Msg::Done(sid, Box::new(stats))).is_ok(),
+        Err(stats) => return tx.send(Msg::Done(sid, stats)).is_ok(),
     };
     reader.set_quiet(quiet_records);
     let mut reorder = Reorder::new(cfg.reorder_window);
@@ -393,7 +407,9 @@ fn produce(
     let mut batch = Vec::with_capacity(batch_size);
     let mut late = 0;
     let mut filtered = 0;
-    let mut events = first.into_iter().chain(std::iter::from_fn(|| reader.next_event()));
+    let mut events = first
+        .into_iter()
+        .chain(std::iter::from_fn(|| reader.next_event()));
     for ev in events.by_ref() {
         let t = ev.time();
         if cfg.from.is_some_and(|f| t < f) || cfg.to.is_some_and(|to| t > to) {

@@ -46,7 +46,7 @@ impl SourceReader {
         cfg: Arc<IngestConfig>,
         sink: Arc<dyn crate::DiagnosticSink>,
         progress: Arc<AtomicU64>,
-    ) -> Result<SourceReader, SourceStats> {
+    ) -> Result<SourceReader, Box<SourceStats>> {
         let mut stats = SourceStats::default();
         let fail = |mut stats: SourceStats, reason: String| {
             sink.report(&Diagnostic {
@@ -57,7 +57,7 @@ impl SourceReader {
                 reason: reason.clone(),
             });
             stats.error = Some(reason);
-            stats
+            Box::new(stats)
         };
         let raw: Box<dyn Read + Send> = match (spec, stdin) {
             (_, Some(r)) => r,
@@ -84,7 +84,11 @@ impl SourceReader {
         if sample.is_empty() {
             // An empty source is not an error: nothing to read.
             stats.format = cfg.format;
-            let decoder = match cfg.format.unwrap_or(Format::JsonLines).decoder(&cfg.decoder) {
+            let decoder = match cfg
+                .format
+                .unwrap_or(Format::JsonLines)
+                .decoder(&cfg.decoder)
+            {
                 Ok(d) => d,
                 Err(e) => return Err(fail(stats, e.reason)),
             };
@@ -106,7 +110,7 @@ impl SourceReader {
             (None, Some(d)) => (d.format, d.framing),
             (None, None) if matches!(spec, InputSpec::Found(_)) => {
                 stats.skipped = Some("not a recognized log format".into());
-                return Err(stats);
+                return Err(Box::new(stats));
             }
             (None, None) => {
                 let what = if sample.iter().take(512).any(|&b| b == 0) {

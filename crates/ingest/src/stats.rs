@@ -142,7 +142,10 @@ impl DiagnosticSink for CollectSink {
 impl CollectSink {
     /// The diagnostics collected so far.
     pub fn take(&self) -> Vec<Diagnostic> {
-        self.0.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
+        self.0
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
     }
 }
 
@@ -169,11 +172,17 @@ impl Report {
 
     /// Files found in directories and skipped as not logs.
     pub fn skipped_sources(&self) -> usize {
-        self.sources.iter().filter(|(_, s)| s.skipped.is_some()).count()
+        self.sources
+            .iter()
+            .filter(|(_, s)| s.skipped.is_some())
+            .count()
     }
 
     /// Sources that could not be read at all or stopped early.
     pub fn failed_sources(&self) -> usize {
-        self.sources.iter().filter(|(_, s)| s.error.is_some()).count()
+        self.sources
+            .iter()
+            .filter(|(_, s)| s.error.is_some())
+            .count()
     }
 }

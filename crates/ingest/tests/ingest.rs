@@ -1,17 +1,25 @@
 //! End-to-end ingestion: real files on disk through detection, framing,
 //! decoding, counting and the merge. Bad input must never stop the rest.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use phiwatch_event::{keys, Event};
-use phiwatch_ingest::{resolve_inputs, CollectSink, Diagnostic, Ingest, IngestConfig, Order, Report};
+use phiwatch_ingest::{
+    resolve_inputs, CollectSink, Diagnostic, Ingest, IngestConfig, Order, Report,
+};
 
 const ZEEK_HEADER: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\torig_bytes\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tcount\n";
 
 fn conn_line(ts: f64, i: usize) -> String {
-    format!("{ts:.6}\tC{i}\t10.0.0.{}\t{}\t192.0.2.7\t443\ttcp\t{}\n", i % 250 + 1, 40000 + i % 20000, i * 10)
+    format!(
+        "{ts:.6}\tC{i}\t10.0.0.{}\t{}\t192.0.2.7\t443\ttcp\t{}\n",
+        i % 250 + 1,
+        40000 + i % 20000,
+        i * 10
+    )
 }
 
 fn zeek_conn(times: &[f64]) -> String {
@@ -40,8 +48,16 @@ fn run(paths: &[PathBuf], cfg: IngestConfig) -> Run {
     let events: Vec<Event> = ingest.by_ref().collect();
     let report = ingest.finish();
     let t = report.totals();
-    assert_eq!(t.records, t.accepted + t.rejected, "read = accepted + rejected");
-    assert_eq!(events.len() as u64, t.emitted(), "every accepted event in range is emitted");
+    assert_eq!(
+        t.records,
+        t.accepted + t.rejected,
+        "read = accepted + rejected"
+    );
+    assert_eq!(
+        events.len() as u64,
+        t.emitted(),
+        "every accepted event in range is emitted"
+    );
     Run {
         events,
         report,
@@ -66,10 +82,19 @@ fn compression_is_detected_by_content_not_name() {
     let dir = tempfile::tempdir().unwrap();
     let text = zeek_conn(&[1.0, 2.0, 3.0]);
     let gz = write(dir.path(), "conn.log", &gzip(text.as_bytes()));
-    let zst = write(dir.path(), "conn.gz", &zstd::encode_all(text.as_bytes(), 3).unwrap());
+    let zst = write(
+        dir.path(),
+        "conn.gz",
+        &zstd::encode_all(text.as_bytes(), 3).unwrap(),
+    );
     let r = run(&[gz, zst], IngestConfig::default());
     assert_eq!(r.events.len(), 6);
-    let comp: Vec<&str> = r.report.sources.iter().map(|(_, s)| s.compression.name()).collect();
+    let comp: Vec<&str> = r
+        .report
+        .sources
+        .iter()
+        .map(|(_, s)| s.compression.name())
+        .collect();
     assert_eq!(comp, ["gzip", "zstd"]);
     assert!(r.diags.is_empty(), "{:?}", r.diags);
 }
@@ -83,11 +108,20 @@ fn truncated_gzip_keeps_what_was_read_and_says_why() {
     let good = write(dir.path(), "good.log", zeek_conn(&[5.0e8]).as_bytes());
     let r = run(&[cut, good], IngestConfig::default());
     let (_, cut_stats) = &r.report.sources[0];
-    assert!(cut_stats.accepted > 100 && cut_stats.accepted < 5000, "{cut_stats:?}");
+    assert!(
+        cut_stats.accepted > 100 && cut_stats.accepted < 5000,
+        "{cut_stats:?}"
+    );
     let err = cut_stats.error.as_deref().unwrap();
     assert!(err.contains("unexpected end"), "{err}");
-    assert_eq!(r.report.sources[1].1.accepted, 1, "the other source still flows");
-    assert!(r.diags.iter().any(|d| d.path.ends_with("cut.log.gz") && d.line == 0));
+    assert_eq!(
+        r.report.sources[1].1.accepted, 1,
+        "the other source still flows"
+    );
+    assert!(r
+        .diags
+        .iter()
+        .any(|d| d.path.ends_with("cut.log.gz") && d.line == 0));
 }
 
 #[test]
@@ -95,7 +129,10 @@ fn bad_records_are_counted_reported_and_capped() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::new();
     for i in 0..100u64 {
-        text.push_str(&vpc_line(1_600_000_000 + i, if i % 4 == 0 { "x" } else { "22" }));
+        text.push_str(&vpc_line(
+            1_600_000_000 + i,
+            if i % 4 == 0 { "x" } else { "22" },
+        ));
     }
     text.push_str("2 123456789010 too few columns\n");
     let p = write(dir.path(), "flows.log", text.as_bytes());
@@ -109,7 +146,11 @@ fn bad_records_are_counted_reported_and_capped() {
     assert_eq!(r.diags.len(), 5);
     assert_eq!(s.suppressed, 21);
     assert_eq!(r.diags[0].line, 1);
-    assert!(r.diags[0].to_string().contains("flows.log:1: "), "{}", r.diags[0]);
+    assert!(
+        r.diags[0].to_string().contains("flows.log:1: "),
+        "{}",
+        r.diags[0]
+    );
     assert_eq!(s.rejected_by_kind.values().sum::<u64>(), 26);
 }
 
@@ -118,14 +159,23 @@ fn a_fifty_megabyte_line_is_skipped_without_loading_it() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("big.json");
     let mut f = std::fs::File::create(&p).unwrap();
-    writeln!(f, r#"{{"@timestamp":"2024-01-01T00:00:00Z","message":"before"}}"#).unwrap();
+    writeln!(
+        f,
+        r#"{{"@timestamp":"2024-01-01T00:00:00Z","message":"before"}}"#
+    )
+    .unwrap();
     let chunk = vec![b'a'; 1024 * 1024];
-    f.write_all(br#"{"@timestamp":"2024-01-01T00:00:01Z","message":""#).unwrap();
+    f.write_all(br#"{"@timestamp":"2024-01-01T00:00:01Z","message":""#)
+        .unwrap();
     for _ in 0..50 {
         f.write_all(&chunk).unwrap();
     }
     f.write_all(b"\"}\n").unwrap();
-    writeln!(f, r#"{{"@timestamp":"2024-01-01T00:00:02Z","message":"after"}}"#).unwrap();
+    writeln!(
+        f,
+        r#"{{"@timestamp":"2024-01-01T00:00:02Z","message":"after"}}"#
+    )
+    .unwrap();
     drop(f);
     let r = run(&[p], IngestConfig::default());
     let s = &r.report.sources[0].1;
@@ -133,7 +183,11 @@ fn a_fifty_megabyte_line_is_skipped_without_loading_it() {
     assert_eq!(r.diags.len(), 1);
     assert_eq!(r.diags[0].line, 2);
     assert!(r.diags[0].reason.contains("exceeds"), "{}", r.diags[0]);
-    let msgs: Vec<String> = r.events.iter().map(|e| e.get(keys::MESSAGE).unwrap().to_string()).collect();
+    let msgs: Vec<String> = r
+        .events
+        .iter()
+        .map(|e| e.get(keys::MESSAGE).unwrap().to_string())
+        .collect();
     assert_eq!(msgs, ["before", "after"]);
 }
 
@@ -141,37 +195,73 @@ fn a_fifty_megabyte_line_is_skipped_without_loading_it() {
 fn junk_empty_and_unreadable_inputs_do_not_stop_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "junk.bin", &[0u8, 1, 2, 0xff, 0xfe, 0, 0, 7, 200, 13, 10, 0]);
+    write(
+        d,
+        "junk.bin",
+        &[0u8, 1, 2, 0xff, 0xfe, 0, 0, 7, 200, 13, 10, 0],
+    );
     write(d, "empty.log", b"");
     write(d, "conn.log", zeek_conn(&[10.0, 11.0]).as_bytes());
     #[cfg(unix)]
     std::os::unix::fs::symlink(d.join("gone"), d.join("dangling.log")).unwrap();
     let r = run(&[d.to_path_buf()], IngestConfig::default());
     assert_eq!(r.events.len(), 2);
-    assert_eq!(r.report.input_errors.len(), 1, "{:?}", r.report.input_errors);
+    assert_eq!(
+        r.report.input_errors.len(),
+        1,
+        "{:?}",
+        r.report.input_errors
+    );
     assert!(r.report.input_errors[0].contains("dangling.log"));
-    let by_name = |n: &str| &r.report.sources.iter().find(|(i, _)| i.path.ends_with(n)).unwrap().1;
-    assert!(by_name("junk.bin").error.is_none(), "found in a directory: skipped");
-    assert_eq!(by_name("junk.bin").skipped.as_deref(), Some("not a recognized log format"));
+    let by_name = |n: &str| {
+        &r.report
+            .sources
+            .iter()
+            .find(|(i, _)| i.path.ends_with(n))
+            .unwrap()
+            .1
+    };
+    assert!(
+        by_name("junk.bin").error.is_none(),
+        "found in a directory: skipped"
+    );
+    assert_eq!(
+        by_name("junk.bin").skipped.as_deref(),
+        Some("not a recognized log format")
+    );
     assert_eq!(by_name("empty.log").records, 0);
-    assert!(by_name("empty.log").error.is_none(), "an empty file is not an error");
+    assert!(
+        by_name("empty.log").error.is_none(),
+        "an empty file is not an error"
+    );
     assert_eq!(r.report.failed_sources(), 0);
     assert_eq!(r.report.skipped_sources(), 1);
     // Named explicitly, the same junk is a failure with a reason.
     let r = run(&[d.join("junk.bin")], IngestConfig::default());
-    assert!(r.report.sources[0].1.error.as_deref().unwrap().contains("binary data"));
+    assert!(r.report.sources[0]
+        .1
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("binary data"));
     assert_eq!(r.report.failed_sources(), 1);
 }
 
 #[test]
 fn invalid_utf8_is_kept_visible() {
     let dir = tempfile::tempdir().unwrap();
-    let mut text = ZEEK_HEADER.replace("orig_bytes", "service").replace("\tcount\n", "\tstring\n").into_bytes();
+    let mut text = ZEEK_HEADER
+        .replace("orig_bytes", "service")
+        .replace("\tcount\n", "\tstring\n")
+        .into_bytes();
     text.extend_from_slice(b"1.0\tC1\t10.0.0.1\t1\t10.0.0.2\t2\ttcp\tab\xffcd\n");
     let p = write(dir.path(), "conn.log", &text);
     let r = run(&[p], IngestConfig::default());
     assert_eq!(r.events.len(), 1);
-    assert_eq!(r.events[0].get_raw("service").unwrap().as_str(), Some("ab\\xffcd"));
+    assert_eq!(
+        r.events[0].get_raw("service").unwrap().as_str(),
+        Some("ab\\xffcd")
+    );
 }
 
 #[test]
@@ -192,7 +282,10 @@ fn sources_are_merged_in_time_order() {
     ];
     let r = run(&paths, IngestConfig::default());
     assert_eq!(r.events.len(), 7010);
-    assert!(r.events.windows(2).all(|w| w[0].time() <= w[1].time()), "not time-ordered");
+    assert!(
+        r.events.windows(2).all(|w| w[0].time() <= w[1].time()),
+        "not time-ordered"
+    );
     assert_eq!(r.report.out_of_order, 0);
     assert_eq!(r.report.totals().late, 0);
     // Arrival order: same events, any order.
@@ -214,7 +307,7 @@ fn late_events_beyond_the_window_are_counted() {
         reorder_window: 8,
         ..IngestConfig::default()
     };
-    let r = run(&[p.clone()], cfg);
+    let r = run(std::slice::from_ref(&p), cfg);
     assert_eq!(r.report.totals().late, 1);
     assert_eq!(r.report.out_of_order, 1);
     let r = run(&[p], IngestConfig::default());
@@ -252,7 +345,10 @@ fn cloudtrail_records_envelope_is_opened() {
     let s = &r.report.sources[0].1;
     assert_eq!((s.records, s.accepted, s.rejected), (3, 2, 1));
     assert_eq!(r.diags[0].line, 4, "diagnostic points at the record's line");
-    assert_eq!(r.events[0].get(keys::EVENT_ACTION).unwrap().as_str(), Some("ListUsers"));
+    assert_eq!(
+        r.events[0].get(keys::EVENT_ACTION).unwrap().as_str(),
+        Some("ListUsers")
+    );
 }
 
 proptest::proptest! {
