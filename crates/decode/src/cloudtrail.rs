@@ -9,8 +9,7 @@
 
 use phiwatch_event::{keys, Event, Origin, Timestamp, Value, ValueRef};
 
-use crate::json::{self, Conv};
-use crate::jsonl::{copy_checked, flatten_checked, trim_record, Want};
+use crate::json::{self, copy_checked, Conv};
 use crate::{DecodeError, Decoder, ErrorKind};
 
 pub(crate) struct CloudTrailDecoder;
@@ -23,12 +22,9 @@ impl CloudTrailDecoder {
 
 impl Decoder for CloudTrailDecoder {
     fn decode(&mut self, record: &[u8], origin: Origin) -> Result<Option<Event>, DecodeError> {
-        let record = trim_record(record);
-        if record.is_empty() {
+        let Some(mut ev) = json::flatten_record(record, 64, 64)? else {
             return Ok(None);
-        }
-        let mut ev = Event::with_capacity(Timestamp::EPOCH, 64, record.len() + 64);
-        flatten_checked(&mut ev, record)?;
+        };
         if ev
             .fields()
             .any(|f| f.name == "Records" || f.name.starts_with("Records."))
@@ -70,13 +66,13 @@ impl Decoder for CloudTrailDecoder {
             &mut ev,
             "additionalEventData.bytesTransferredOut",
             keys::PHIWATCH_OBJECT_BYTES_OUT,
-            Want::Int,
+            Conv::Int,
         )?;
         copy_checked(
             &mut ev,
             "additionalEventData.bytesTransferredIn",
             keys::PHIWATCH_OBJECT_BYTES_IN,
-            Want::Int,
+            Conv::Int,
         )?;
         mfa(&mut ev);
         Ok(Some(ev))
@@ -85,29 +81,15 @@ impl Decoder for CloudTrailDecoder {
 
 /// `eventTime`, else Logstash's `@timestamp`.
 fn record_time(ev: &Event) -> Result<Timestamp, DecodeError> {
-    for name in ["eventTime", "@timestamp"] {
-        match ev.get_raw(name) {
-            None | Some(ValueRef::Null) => continue,
-            Some(ValueRef::Str(s)) => {
-                return Timestamp::parse_rfc3339(s.as_bytes()).ok_or_else(|| {
-                    DecodeError::new(
-                        ErrorKind::Time,
-                        format!("field `{name}`: expected an RFC 3339 time"),
-                    )
-                })
-            }
-            Some(_) => {
-                return Err(DecodeError::new(
-                    ErrorKind::Time,
-                    format!("field `{name}`: expected an RFC 3339 time string"),
-                ))
-            }
-        }
-    }
-    Err(DecodeError::new(
-        ErrorKind::Time,
-        "missing time: neither `eventTime` nor `@timestamp` is present",
-    ))
+    ["eventTime", "@timestamp"]
+        .into_iter()
+        .find_map(|name| json::rfc3339_field(ev, name))
+        .unwrap_or_else(|| {
+            Err(DecodeError::new(
+                ErrorKind::Time,
+                "missing time: neither `eventTime` nor `@timestamp` is present",
+            ))
+        })
 }
 
 /// `sourceIPAddress` is an address for calls from outside AWS and a service
@@ -140,13 +122,15 @@ fn identity(ev: &mut Event) {
         Conv::Same,
     );
     json::alias(ev, "userIdentity.principalId", keys::USER_ID, Conv::Same);
-    let named = json::alias(ev, "userIdentity.userName", keys::USER_NAME, Conv::Same)
-        || json::alias(
-            ev,
+    let named = json::alias_first(
+        ev,
+        &[
+            "userIdentity.userName",
             "userIdentity.sessionContext.sessionIssuer.userName",
-            keys::USER_NAME,
-            Conv::Same,
-        );
+        ],
+        keys::USER_NAME,
+        Conv::Same,
+    );
     if !named && matches!(ev.get_raw("userIdentity.type"), Some(ValueRef::Str("Root"))) {
         ev.push_norm(keys::USER_NAME, Value::Static("root"));
     }

@@ -1,7 +1,7 @@
 //! Format detection by content: a look at the first bytes of a source
 //! (after decompression) decides the format and how to frame records.
 
-use crate::Format;
+use crate::{vpcflow, Format};
 
 /// How a source's bytes are cut into records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub fn detect(sample: &[u8]) -> Option<Detected> {
     let sample = sample.strip_prefix(b"\xef\xbb\xbf").unwrap_or(sample);
     let lines: Vec<&[u8]> = sample
         .split(|&b| b == b'\n')
-        .map(trim)
+        .map(<[u8]>::trim_ascii)
         .filter(|l| !l.is_empty())
         .take(LINES_TO_TRY)
         .collect();
@@ -63,18 +63,6 @@ pub fn detect(sample: &[u8]) -> Option<Detected> {
         }),
         _ => detect_text(first),
     }
-}
-
-fn trim(l: &[u8]) -> &[u8] {
-    let start = l
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(l.len());
-    let end = l
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &l[start..end.max(start)]
 }
 
 fn detect_hash(lines: &[&[u8]]) -> Option<Detected> {
@@ -168,50 +156,6 @@ fn sniff_json_format(sample: &[u8]) -> Format {
     classify_keys(has)
 }
 
-/// VPC Flow Log field names (versions 2 to 5).
-pub(crate) const VPC_FIELDS: &[&str] = &[
-    "version",
-    "account-id",
-    "interface-id",
-    "srcaddr",
-    "dstaddr",
-    "srcport",
-    "dstport",
-    "protocol",
-    "packets",
-    "bytes",
-    "start",
-    "end",
-    "action",
-    "log-status",
-    "vpc-id",
-    "subnet-id",
-    "instance-id",
-    "tcp-flags",
-    "type",
-    "pkt-srcaddr",
-    "pkt-dstaddr",
-    "region",
-    "az-id",
-    "sublocation-type",
-    "sublocation-id",
-    "pkt-src-aws-service",
-    "pkt-dst-aws-service",
-    "flow-direction",
-    "traffic-path",
-    "ecs-cluster-arn",
-    "ecs-cluster-name",
-    "ecs-container-instance-arn",
-    "ecs-container-instance-id",
-    "ecs-container-id",
-    "ecs-second-container-id",
-    "ecs-service-name",
-    "ecs-task-definition-arn",
-    "ecs-task-arn",
-    "ecs-task-id",
-    "reject-reason",
-];
-
 fn detect_text(first: &[u8]) -> Option<Detected> {
     let tokens: Vec<&[u8]> = first
         .split(|&b| b == b' ')
@@ -220,7 +164,7 @@ fn detect_text(first: &[u8]) -> Option<Detected> {
     let vpc_header = tokens.len() >= 3
         && tokens
             .iter()
-            .all(|t| std::str::from_utf8(t).is_ok_and(|t| VPC_FIELDS.contains(&t)));
+            .all(|t| std::str::from_utf8(t).is_ok_and(vpcflow::is_field_name));
     let vpc_v2 = tokens.len() == 14
         && tokens[0] == b"2"
         && (tokens[2].starts_with(b"eni-") || tokens[2] == b"-")

@@ -2,6 +2,10 @@
 //! dotted names (`userIdentity.arn`), arrays of scalars become lists, and
 //! arrays of objects give one field per element under the same name.
 //! Values are written straight into the event; no intermediate tree is built.
+//!
+//! Also the helpers the decoders share to turn a flattened record into an
+//! event: [`alias`] and its strict form copy raw fields to normalized names
+//! through one set of conversions ([`Conv`]), and [`tag`] names the source.
 
 use std::fmt;
 
@@ -267,21 +271,67 @@ impl<'de> Visitor<'de> for ElementSeed<'_> {
 pub enum Conv {
     /// Copy the stored value as it is.
     Same,
-    /// An IP address; a string that is not one is not copied.
+    /// An IP address (or a string holding one).
     Ip,
-    /// An integer; strings of digits are converted.
+    /// An integer (or a string of digits, or an integral float).
     Int,
+    /// A port: an integer in 0..=65535.
+    Port,
     /// A string, lowercased (e.g. `TCP` → `tcp`).
     Lower,
     /// A timestamp (RFC 3339 or epoch seconds).
     Time,
 }
 
-/// Copies raw field `from` (any name) to normalized `to`, converting with
-/// `conv`. Returns whether a value was copied; null values are not.
-pub fn alias(ev: &mut Event, from: &str, to: Key, conv: Conv) -> bool {
+impl Conv {
+    /// What the conversion expects, for error messages.
+    fn expected(self) -> &'static str {
+        match self {
+            Conv::Same | Conv::Lower => "a value",
+            Conv::Ip => "an IP address",
+            Conv::Int => "an integer",
+            Conv::Port => "a port number (0-65535)",
+            Conv::Time => "a time",
+        }
+    }
+}
+
+/// Converts `v` as `conv` asks, for the conversions that store nothing
+/// (addresses, integers, ports and times); `None` when `v` is not one. `Same`
+/// and `Lower` need the event to store into: they go through [`alias`].
+pub(crate) fn convert(v: ValueRef<'_>, conv: Conv) -> Option<Value> {
+    match conv {
+        Conv::Ip => v.as_ip().map(Value::Ip),
+        Conv::Int => v.as_i64().map(Value::Int),
+        Conv::Port => v
+            .as_i64()
+            .filter(|p| (0..=65_535).contains(p))
+            .map(Value::Int),
+        Conv::Time => match v {
+            ValueRef::Time(t) => Some(Value::Time(t)),
+            ValueRef::Str(s) => Timestamp::parse_any(s.as_bytes()).map(Value::Time),
+            ValueRef::Float(f) => Some(Value::Time(Timestamp::from_nanos((f * 1e9) as i64))),
+            ValueRef::Int(i) => Timestamp::from_secs(i).map(Value::Time),
+            _ => None,
+        },
+        Conv::Same | Conv::Lower => None,
+    }
+}
+
+/// What raw field `from` gives when converted.
+enum Converted {
+    /// The field is absent or null.
+    Absent,
+    /// The converted value, stored in the event.
+    Value(Value),
+    /// The field is present but cannot be converted.
+    Mismatch,
+}
+
+/// Raw field `from` (any name) converted as `conv` asks.
+fn convert_field(ev: &mut Event, from: &str, conv: Conv) -> Converted {
     let v = match ev.get_by_name(from) {
-        None | Some(ValueRef::Null) => return false,
+        None | Some(ValueRef::Null) => return Converted::Absent,
         Some(v) => v,
     };
     let out = match conv {
@@ -292,37 +342,120 @@ pub fn alias(ev: &mut Event, from: &str, to: Key, conv: Conv) -> bool {
                 Some(ev.store_str(&s))
             }
         },
-        Conv::Ip => v.as_ip().map(Value::Ip),
-        Conv::Int => v.as_i64().map(Value::Int),
-        Conv::Time => match v {
-            ValueRef::Time(t) => Some(Value::Time(t)),
-            ValueRef::Str(s) => Timestamp::parse_any(s.as_bytes()).map(Value::Time),
-            ValueRef::Float(f) => Some(Value::Time(Timestamp::from_nanos((f * 1e9) as i64))),
-            ValueRef::Int(i) => Timestamp::from_secs(i).map(Value::Time),
-            _ => None,
-        },
         Conv::Lower => match v {
             ValueRef::Str(s) if s.bytes().any(|b| b.is_ascii_uppercase()) => {
                 let lower = s.to_ascii_lowercase();
                 Some(ev.store_str(&lower))
             }
-            ValueRef::Str(_) => Key::lookup(from).and_then(|k| ev.get_value(k)),
+            ValueRef::Str(s) => match Key::lookup(from).and_then(|k| ev.get_value(k)) {
+                Some(v) => Some(v),
+                None => {
+                    // A dynamic (unregistered) name: copy the already
+                    // lowercase text rather than lose it.
+                    let s = s.to_string();
+                    Some(ev.store_str(&s))
+                }
+            },
             other => {
                 let s = other.to_string();
                 Some(ev.store_str(&s))
             }
         },
+        Conv::Ip | Conv::Int | Conv::Port | Conv::Time => convert(v, conv),
     };
-    match out {
-        Some(v) => {
-            ev.push(to, FieldKind::Normalized, v);
+    out.map_or(Converted::Mismatch, Converted::Value)
+}
+
+/// Copies raw field `from` (any name) to normalized `to`, converting with
+/// `conv`. Returns whether a value was copied; null values are not, and
+/// neither are values that cannot be converted (the crate's decoders use a
+/// strict form that rejects those).
+pub fn alias(ev: &mut Event, from: &str, to: Key, conv: Conv) -> bool {
+    match convert_field(ev, from, conv) {
+        Converted::Value(v) => {
+            ev.push_norm(to, v);
             true
         }
-        None => false,
+        Converted::Absent | Converted::Mismatch => false,
     }
 }
 
-/// Sets `network.transport` from an IANA protocol number.
+/// Like [`alias`], but strict: a present value that cannot be converted is
+/// an [`ErrorKind::Value`] error naming the field and the expected type,
+/// never the value. Absent and null fields are skipped (`Ok(false)`).
+pub(crate) fn copy_checked(
+    ev: &mut Event,
+    from: &str,
+    to: Key,
+    conv: Conv,
+) -> Result<bool, DecodeError> {
+    match convert_field(ev, from, conv) {
+        Converted::Absent => Ok(false),
+        Converted::Value(v) => {
+            ev.push_norm(to, v);
+            Ok(true)
+        }
+        Converted::Mismatch => Err(type_error(from, conv.expected())),
+    }
+}
+
+/// Copies the first of the raw fields `from` that [`alias`] copies; whether
+/// one was.
+pub(crate) fn alias_first(ev: &mut Event, from: &[&str], to: Key, conv: Conv) -> bool {
+    from.iter().any(|f| alias(ev, f, to, conv))
+}
+
+/// The error for a field whose value is not of the expected type.
+pub(crate) fn type_error(field: &str, expected: &str) -> DecodeError {
+    DecodeError::new(
+        ErrorKind::Value,
+        format!("field `{field}`: expected {expected}"),
+    )
+}
+
+/// The record's time from a field holding RFC 3339 text: `None` when the
+/// field is absent or null, an [`ErrorKind::Time`] error when it holds
+/// anything else.
+pub(crate) fn rfc3339_field(ev: &Event, name: &str) -> Option<Result<Timestamp, DecodeError>> {
+    match ev.get_raw(name) {
+        None | Some(ValueRef::Null) => None,
+        Some(ValueRef::Str(s)) => Some(Timestamp::parse_rfc3339(s.as_bytes()).ok_or_else(|| {
+            DecodeError::new(
+                ErrorKind::Time,
+                format!("field `{name}`: expected an RFC 3339 time"),
+            )
+        })),
+        Some(_) => Some(Err(DecodeError::new(
+            ErrorKind::Time,
+            format!("field `{name}`: expected an RFC 3339 time string"),
+        ))),
+    }
+}
+
+/// The JSON object in one framed record, flattened into a new event (time
+/// unset) with room for `fields` fields and `extra_bytes` more than the
+/// record's text. Surrounding ASCII whitespace (a `\r` before the newline,
+/// indentation of a framed JSON element) is ignored, and a blank record is
+/// `Ok(None)`. Invalid UTF-8 is an [`ErrorKind::Encoding`] error rather than
+/// a JSON syntax error.
+pub(crate) fn flatten_record(
+    record: &[u8],
+    fields: usize,
+    extra_bytes: usize,
+) -> Result<Option<Event>, DecodeError> {
+    let record = record.trim_ascii();
+    if record.is_empty() {
+        return Ok(None);
+    }
+    let mut ev = Event::with_capacity(Timestamp::EPOCH, fields, record.len() + extra_bytes);
+    flatten_object(&mut ev, record).map_err(|e| match std::str::from_utf8(record) {
+        Ok(_) => e,
+        Err(u) => crate::utf8_error(u),
+    })?;
+    Ok(Some(ev))
+}
+
+/// The `network.transport` name of an IANA protocol number.
 pub fn transport_from_iana(n: i64) -> Option<&'static str> {
     Some(match n {
         1 => "icmp",
@@ -337,6 +470,15 @@ pub fn transport_from_iana(n: i64) -> Option<&'static str> {
         132 => "sctp",
         _ => return None,
     })
+}
+
+/// Adds `network.iana_number` and, for a protocol with a name,
+/// `network.transport`.
+pub(crate) fn push_iana_protocol(ev: &mut Event, n: i64) {
+    ev.push_norm(keys::NETWORK_IANA_NUMBER, Value::Int(n));
+    if let Some(t) = transport_from_iana(n) {
+        ev.push_norm(keys::NETWORK_TRANSPORT, Value::Static(t));
+    }
 }
 
 /// Adds the `event.dataset`, `event.module` and `phiwatch.format` fields.
@@ -408,6 +550,15 @@ mod tests {
             let err = flatten_object(&mut ev, bad.as_bytes()).unwrap_err();
             assert!(!err.reason.contains("123-45"), "{err}");
         }
+    }
+
+    #[test]
+    fn lower_keeps_lowercase_values_of_unregistered_names() {
+        let mut ev = flat(r#"{"op_custom":"read","op_up":"READ"}"#);
+        assert!(alias(&mut ev, "op_custom", keys::EVENT_ACTION, Conv::Lower));
+        assert!(alias(&mut ev, "op_up", keys::DB_OPERATION, Conv::Lower));
+        assert_eq!(ev.get(keys::EVENT_ACTION).unwrap().as_str(), Some("read"));
+        assert_eq!(ev.get(keys::DB_OPERATION).unwrap().as_str(), Some("read"));
     }
 
     #[test]

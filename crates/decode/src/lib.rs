@@ -54,6 +54,15 @@ impl DecodeError {
     }
 }
 
+/// The error for text that is not valid UTF-8 (gives the offset, never the
+/// bytes).
+pub(crate) fn utf8_error(e: std::str::Utf8Error) -> DecodeError {
+    DecodeError::new(
+        ErrorKind::Encoding,
+        format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+    )
+}
+
 /// Classes of decode errors, used to summarize rejections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ErrorKind {

@@ -8,8 +8,7 @@
 
 use phiwatch_event::{keys, Event, Key, Origin, Timestamp, Value, ValueRef};
 
-use crate::json::{self, Conv};
-use crate::jsonl::{copy_checked, flatten_checked, trim_record, type_error, Want};
+use crate::json::{self, copy_checked, type_error, Conv};
 use crate::{DecodeError, Decoder, ErrorKind};
 
 pub(crate) struct SuricataDecoder;
@@ -40,12 +39,9 @@ fn dataset(event_type: &str) -> &'static str {
 
 impl Decoder for SuricataDecoder {
     fn decode(&mut self, record: &[u8], origin: Origin) -> Result<Option<Event>, DecodeError> {
-        let record = trim_record(record);
-        if record.is_empty() {
+        let Some(mut ev) = json::flatten_record(record, 48, 64)? else {
             return Ok(None);
-        }
-        let mut ev = Event::with_capacity(Timestamp::EPOCH, 48, record.len() + 64);
-        flatten_checked(&mut ev, record)?;
+        };
         ev.set_time(record_time(&ev)?);
         ev.set_origin(origin);
 
@@ -85,41 +81,26 @@ impl Decoder for SuricataDecoder {
 }
 
 fn record_time(ev: &Event) -> Result<Timestamp, DecodeError> {
-    match ev.get_raw("timestamp") {
-        Some(ValueRef::Str(s)) => Timestamp::parse_rfc3339(s.as_bytes()).ok_or_else(|| {
-            DecodeError::new(
-                ErrorKind::Time,
-                "field `timestamp`: expected an RFC 3339 time",
-            )
-        }),
-        None | Some(ValueRef::Null) => Err(DecodeError::new(
+    json::rfc3339_field(ev, "timestamp").unwrap_or_else(|| {
+        Err(DecodeError::new(
             ErrorKind::Time,
             "missing field `timestamp`",
-        )),
-        Some(_) => Err(DecodeError::new(
-            ErrorKind::Time,
-            "field `timestamp`: expected an RFC 3339 time string",
-        )),
-    }
+        ))
+    })
 }
 
 /// The five-tuple and flow identity, present on most event types.
 fn common(ev: &mut Event) -> Result<(), DecodeError> {
-    copy_checked(ev, "src_ip", keys::SOURCE_IP, Want::Ip)?;
-    copy_checked(ev, "src_port", keys::SOURCE_PORT, Want::Port)?;
-    copy_checked(ev, "dest_ip", keys::DESTINATION_IP, Want::Ip)?;
-    copy_checked(ev, "dest_port", keys::DESTINATION_PORT, Want::Port)?;
+    copy_checked(ev, "src_ip", keys::SOURCE_IP, Conv::Ip)?;
+    copy_checked(ev, "src_port", keys::SOURCE_PORT, Conv::Port)?;
+    copy_checked(ev, "dest_ip", keys::DESTINATION_IP, Conv::Ip)?;
+    copy_checked(ev, "dest_port", keys::DESTINATION_PORT, Conv::Port)?;
 
     // `proto` is a name (`TCP`, `IPv6-ICMP`) or, for protocols Suricata does
     // not name, the IANA number as text.
     match ev.get_raw("proto") {
         Some(v @ (ValueRef::Int(_) | ValueRef::Str(_))) => match v.as_i64() {
-            Some(n) => {
-                ev.push_norm(keys::NETWORK_IANA_NUMBER, Value::Int(n));
-                if let Some(t) = json::transport_from_iana(n) {
-                    ev.push_norm(keys::NETWORK_TRANSPORT, Value::Static(t));
-                }
-            }
+            Some(n) => json::push_iana_protocol(ev, n),
             None => {
                 json::alias(ev, "proto", keys::NETWORK_TRANSPORT, Conv::Lower);
             }
@@ -155,19 +136,19 @@ fn common(ev: &mut Event) -> Result<(), DecodeError> {
 
 /// Byte and packet counts: `flow` (both directions) and `netflow` (one).
 fn flow(ev: &mut Event) -> Result<(), DecodeError> {
-    let sb = copy_checked(ev, "flow.bytes_toserver", keys::SOURCE_BYTES, Want::Int)?;
+    let sb = copy_checked(ev, "flow.bytes_toserver", keys::SOURCE_BYTES, Conv::Int)?;
     let db = copy_checked(
         ev,
         "flow.bytes_toclient",
         keys::DESTINATION_BYTES,
-        Want::Int,
+        Conv::Int,
     )?;
-    let sp = copy_checked(ev, "flow.pkts_toserver", keys::SOURCE_PACKETS, Want::Int)?;
+    let sp = copy_checked(ev, "flow.pkts_toserver", keys::SOURCE_PACKETS, Conv::Int)?;
     let dp = copy_checked(
         ev,
         "flow.pkts_toclient",
         keys::DESTINATION_PACKETS,
-        Want::Int,
+        Conv::Int,
     )?;
     if sb && db {
         sum(
@@ -188,8 +169,8 @@ fn flow(ev: &mut Event) -> Result<(), DecodeError> {
     json::alias(ev, "flow.start", keys::EVENT_START, Conv::Time);
     json::alias(ev, "flow.end", keys::EVENT_END, Conv::Time);
     // A netflow record describes one direction, from src to dest.
-    copy_checked(ev, "netflow.bytes", keys::SOURCE_BYTES, Want::Int)?;
-    copy_checked(ev, "netflow.pkts", keys::SOURCE_PACKETS, Want::Int)?;
+    copy_checked(ev, "netflow.bytes", keys::SOURCE_BYTES, Conv::Int)?;
+    copy_checked(ev, "netflow.pkts", keys::SOURCE_PACKETS, Conv::Int)?;
     json::alias(ev, "netflow.start", keys::EVENT_START, Conv::Time);
     json::alias(ev, "netflow.end", keys::EVENT_END, Conv::Time);
     Ok(())
@@ -207,29 +188,25 @@ fn alert(ev: &mut Event) -> Result<(), DecodeError> {
     json::alias(ev, "alert.signature", keys::RULE_NAME, Conv::Same);
     json::alias(ev, "alert.signature_id", keys::RULE_ID, Conv::Same);
     json::alias(ev, "alert.category", keys::RULE_CATEGORY, Conv::Same);
-    copy_checked(ev, "alert.severity", keys::EVENT_SEVERITY, Want::Int)?;
+    copy_checked(ev, "alert.severity", keys::EVENT_SEVERITY, Conv::Int)?;
     json::alias(ev, "alert.action", keys::EVENT_ACTION, Conv::Same);
     Ok(())
 }
 
 fn dns(ev: &mut Event) {
-    if !json::alias(ev, "dns.rrname", keys::DNS_QUESTION_NAME, Conv::Same) {
-        // Version 3 puts the question in a `queries` array.
-        json::alias(
-            ev,
-            "dns.queries.rrname",
-            keys::DNS_QUESTION_NAME,
-            Conv::Same,
-        );
-    }
-    if !json::alias(ev, "dns.rrtype", keys::DNS_QUESTION_TYPE, Conv::Same) {
-        json::alias(
-            ev,
-            "dns.queries.rrtype",
-            keys::DNS_QUESTION_TYPE,
-            Conv::Same,
-        );
-    }
+    // Version 3 puts the question in a `queries` array.
+    json::alias_first(
+        ev,
+        &["dns.rrname", "dns.queries.rrname"],
+        keys::DNS_QUESTION_NAME,
+        Conv::Same,
+    );
+    json::alias_first(
+        ev,
+        &["dns.rrtype", "dns.queries.rrtype"],
+        keys::DNS_QUESTION_TYPE,
+        Conv::Same,
+    );
     json::alias(ev, "dns.rcode", keys::DNS_RESPONSE_CODE, Conv::Same);
     json::alias(ev, "dns.id", keys::DNS_ID, Conv::Same);
     match ev.get_raw("dns.type").and_then(|v| v.as_str()) {
@@ -238,8 +215,13 @@ fn dns(ev: &mut Event) {
         _ => {}
     }
 
-    // Answers: v2/v3 `answers[].rdata`, else v2 `grouped.<TYPE>` lists,
-    // else the v1 per-answer `rdata`.
+    dns_answers(ev);
+}
+
+/// `dns.answers.data` from v2/v3 `answers[].rdata`, else v2
+/// `grouped.<TYPE>` lists, else the v1 per-answer `rdata`; and
+/// `dns.answers.ttl` from any of them.
+fn dns_answers(ev: &mut Event) {
     let mut data: Vec<String> = Vec::new();
     let mut grouped: Vec<String> = Vec::new();
     let mut v1: Vec<String> = Vec::new();
@@ -307,7 +289,7 @@ fn http(ev: &mut Event) -> Result<(), DecodeError> {
         ev,
         "http.status",
         keys::HTTP_RESPONSE_STATUS_CODE,
-        Want::Int,
+        Conv::Int,
     )?;
     json::alias(
         ev,
@@ -315,7 +297,7 @@ fn http(ev: &mut Event) -> Result<(), DecodeError> {
         keys::USER_AGENT_ORIGINAL,
         Conv::Same,
     );
-    copy_checked(ev, "http.length", keys::HTTP_RESPONSE_BODY_BYTES, Want::Int)?;
+    copy_checked(ev, "http.length", keys::HTTP_RESPONSE_BODY_BYTES, Conv::Int)?;
     json::alias(
         ev,
         "http.http_refer",
@@ -405,7 +387,7 @@ fn fileinfo(ev: &mut Event) -> Result<(), DecodeError> {
     json::alias(ev, "fileinfo.md5", keys::FILE_HASH_MD5, Conv::Same);
     json::alias(ev, "fileinfo.sha1", keys::FILE_HASH_SHA1, Conv::Same);
     json::alias(ev, "fileinfo.sha256", keys::FILE_HASH_SHA256, Conv::Same);
-    copy_checked(ev, "fileinfo.size", keys::FILE_SIZE, Want::Int)?;
+    copy_checked(ev, "fileinfo.size", keys::FILE_SIZE, Conv::Int)?;
     Ok(())
 }
 

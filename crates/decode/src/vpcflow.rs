@@ -10,7 +10,7 @@
 
 use phiwatch_event::{keys, Event, Key, Origin, Timestamp, Value};
 
-use crate::json::{self};
+use crate::json::{self, Conv};
 use crate::{DecodeError, Decoder, ErrorKind};
 
 /// How a field's text is typed.
@@ -64,6 +64,11 @@ const FIELDS: &[(&str, Ty)] = &[
     ("ecs-task-id", Ty::Str),
     ("reject-reason", Ty::Str),
 ];
+
+/// Whether `name` is a VPC flow log field name (versions 2 to 5).
+pub(crate) fn is_field_name(name: &str) -> bool {
+    FIELDS.iter().any(|(n, _)| *n == name)
+}
 
 /// The version 2 default format.
 const DEFAULT: &str = "version account-id interface-id srcaddr dstaddr srcport dstport \
@@ -124,18 +129,49 @@ fn column(name: &str) -> Option<Column> {
     })
 }
 
+impl VpcFlowDecoder {
+    /// The record's fields, typed, as raw fields of a new event.
+    fn raw_event(&self, tokens: &[&str], bytes: usize) -> Result<Event, DecodeError> {
+        if tokens.len() != self.columns.len() {
+            return Err(DecodeError::new(
+                ErrorKind::Schema,
+                format!(
+                    "expected {} fields, found {}",
+                    self.columns.len(),
+                    tokens.len()
+                ),
+            ));
+        }
+        let mut ev = Event::with_capacity(Timestamp::EPOCH, tokens.len() + 20, bytes);
+        for (col, tok) in self.columns.iter().zip(tokens) {
+            let v = if *tok == "-" {
+                Value::Null
+            } else {
+                match col.ty {
+                    Ty::Str => ev.store_str(tok),
+                    Ty::Int => match tok.parse::<i64>() {
+                        Ok(i) => Value::Int(i),
+                        Err(_) => return Err(json::type_error(col.key.name(), "an integer")),
+                    },
+                    Ty::Ip => match tok.parse() {
+                        Ok(ip) => Value::Ip(ip),
+                        Err(_) => return Err(json::type_error(col.key.name(), "an IP address")),
+                    },
+                }
+            };
+            ev.push_raw(col.key, v);
+        }
+        Ok(ev)
+    }
+}
+
 impl Decoder for VpcFlowDecoder {
     fn decode(&mut self, record: &[u8], origin: Origin) -> Result<Option<Event>, DecodeError> {
         let record = record.trim_ascii();
         if record.is_empty() {
             return Ok(None);
         }
-        let text = std::str::from_utf8(record).map_err(|e| {
-            DecodeError::new(
-                ErrorKind::Encoding,
-                format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-            )
-        })?;
+        let text = std::str::from_utf8(record).map_err(crate::utf8_error)?;
         let tokens: Vec<&str> = text.split_ascii_whitespace().collect();
 
         // A header: every token a known field name.
@@ -154,48 +190,8 @@ impl Decoder for VpcFlowDecoder {
             return Ok(None);
         }
 
-        if tokens.len() != self.columns.len() {
-            return Err(DecodeError::new(
-                ErrorKind::Schema,
-                format!(
-                    "expected {} fields, found {}",
-                    self.columns.len(),
-                    tokens.len()
-                ),
-            ));
-        }
-
-        let mut ev = Event::with_capacity(Timestamp::EPOCH, tokens.len() + 20, record.len());
-        for (col, tok) in self.columns.iter().zip(&tokens) {
-            let v = if *tok == "-" {
-                Value::Null
-            } else {
-                match col.ty {
-                    Ty::Str => ev.store_str(tok),
-                    Ty::Int => match tok.parse::<i64>() {
-                        Ok(i) => Value::Int(i),
-                        Err(_) => return Err(value_error(col.key, "an integer")),
-                    },
-                    Ty::Ip => match tok.parse() {
-                        Ok(ip) => Value::Ip(ip),
-                        Err(_) => return Err(value_error(col.key, "an IP address")),
-                    },
-                }
-            };
-            ev.push_raw(col.key, v);
-        }
-
-        let start = match ev.get_raw("start").and_then(|v| v.as_i64()) {
-            Some(s) => Timestamp::from_secs(s).ok_or_else(|| {
-                DecodeError::new(ErrorKind::Time, "field `start`: epoch seconds out of range")
-            })?,
-            None => {
-                return Err(DecodeError::new(
-                    ErrorKind::Time,
-                    "missing time: field `start` is absent or `-`",
-                ))
-            }
-        };
+        let mut ev = self.raw_event(&tokens, record.len())?;
+        let start = start_time(&ev)?;
         ev.set_time(start);
         ev.set_origin(origin);
         json::tag(&mut ev, "aws", "aws.vpcflow", "vpcflow");
@@ -217,49 +213,31 @@ impl Decoder for VpcFlowDecoder {
     }
 }
 
-fn value_error(key: Key, expected: &str) -> DecodeError {
-    DecodeError::new(
-        ErrorKind::Value,
-        format!("field `{key}`: expected {expected}"),
-    )
-}
-
-/// Copies raw field `from` (already typed) to `to`, when present.
-fn same(ev: &mut Event, from: &str, to: Key) {
-    if let Some(v) = Key::lookup(from).and_then(|k| ev.get_value(k)) {
-        if v != Value::Null {
-            ev.push_norm(to, v);
-        }
+/// The record's time: its `start`, in epoch seconds.
+fn start_time(ev: &Event) -> Result<Timestamp, DecodeError> {
+    match ev.get_raw("start").and_then(|v| v.as_i64()) {
+        Some(s) => Timestamp::from_secs(s).ok_or_else(|| {
+            DecodeError::new(ErrorKind::Time, "field `start`: epoch seconds out of range")
+        }),
+        None => Err(DecodeError::new(
+            ErrorKind::Time,
+            "missing time: field `start` is absent or `-`",
+        )),
     }
 }
 
 fn normalize(ev: &mut Event) -> Result<(), DecodeError> {
-    same(ev, "srcaddr", keys::SOURCE_IP);
-    same(ev, "dstaddr", keys::DESTINATION_IP);
-    for (from, to) in [
-        ("srcport", keys::SOURCE_PORT),
-        ("dstport", keys::DESTINATION_PORT),
-    ] {
-        if let Some(p) = ev.get_raw(from).and_then(|v| v.as_i64()) {
-            if !(0..=65_535).contains(&p) {
-                return Err(DecodeError::new(
-                    ErrorKind::Value,
-                    format!("field `{from}`: expected a port number (0-65535)"),
-                ));
-            }
-            ev.push_norm(to, Value::Int(p));
-        }
-    }
+    json::alias(ev, "srcaddr", keys::SOURCE_IP, Conv::Same);
+    json::alias(ev, "dstaddr", keys::DESTINATION_IP, Conv::Same);
+    json::copy_checked(ev, "srcport", keys::SOURCE_PORT, Conv::Port)?;
+    json::copy_checked(ev, "dstport", keys::DESTINATION_PORT, Conv::Port)?;
     if let Some(n) = ev.get_raw("protocol").and_then(|v| v.as_i64()) {
-        ev.push_norm(keys::NETWORK_IANA_NUMBER, Value::Int(n));
-        if let Some(t) = json::transport_from_iana(n) {
-            ev.push_norm(keys::NETWORK_TRANSPORT, Value::Static(t));
-        }
+        json::push_iana_protocol(ev, n);
     }
-    same(ev, "bytes", keys::SOURCE_BYTES);
-    same(ev, "bytes", keys::NETWORK_BYTES);
-    same(ev, "packets", keys::SOURCE_PACKETS);
-    same(ev, "packets", keys::NETWORK_PACKETS);
+    json::alias(ev, "bytes", keys::SOURCE_BYTES, Conv::Same);
+    json::alias(ev, "bytes", keys::NETWORK_BYTES, Conv::Same);
+    json::alias(ev, "packets", keys::SOURCE_PACKETS, Conv::Same);
+    json::alias(ev, "packets", keys::NETWORK_PACKETS, Conv::Same);
     let action = match ev.get_raw("action").and_then(|v| v.as_str()) {
         Some(a) if a.eq_ignore_ascii_case("accept") => Some(("accept", "success")),
         Some(a) if a.eq_ignore_ascii_case("reject") => Some(("reject", "failure")),
@@ -269,10 +247,10 @@ fn normalize(ev: &mut Event) -> Result<(), DecodeError> {
         ev.push_norm(keys::EVENT_ACTION, Value::Static(action));
         ev.push_norm(keys::EVENT_OUTCOME, Value::Static(outcome));
     }
-    same(ev, "account-id", keys::CLOUD_ACCOUNT_ID);
-    same(ev, "interface-id", keys::PHIWATCH_INTERFACE_ID);
-    same(ev, "instance-id", keys::CLOUD_INSTANCE_ID);
-    same(ev, "region", keys::CLOUD_REGION);
+    json::alias(ev, "account-id", keys::CLOUD_ACCOUNT_ID, Conv::Same);
+    json::alias(ev, "interface-id", keys::PHIWATCH_INTERFACE_ID, Conv::Same);
+    json::alias(ev, "instance-id", keys::CLOUD_INSTANCE_ID, Conv::Same);
+    json::alias(ev, "region", keys::CLOUD_REGION, Conv::Same);
     match ev.get_raw("flow-direction").and_then(|v| v.as_str()) {
         Some("ingress") => ev.push_norm(keys::NETWORK_DIRECTION, Value::Static("ingress")),
         Some("egress") => ev.push_norm(keys::NETWORK_DIRECTION, Value::Static("egress")),

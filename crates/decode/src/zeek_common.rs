@@ -396,37 +396,11 @@ pub(crate) fn apply(
             }
         }
         Rule::Duration => {
-            let nanos = match ev.view(v) {
-                ValueRef::Float(f) => secs_to_nanos(f),
-                ValueRef::Int(i) => i.checked_mul(1_000_000_000),
-                ValueRef::Str(s) => {
-                    Timestamp::parse_epoch_decimal(s.as_bytes()).map(Timestamp::as_nanos)
-                }
-                _ => None,
-            };
-            if let Some(n) = nanos {
+            if let Some(n) = duration_nanos(ev.view(v)) {
                 ev.push_norm(keys::EVENT_DURATION, Value::Int(n));
             }
         }
-        Rule::Uri => {
-            ev.push_norm(keys::URL_ORIGINAL, v);
-            let q = match ev.view(v) {
-                ValueRef::Str(s) => s.find('?').inspect(|_| {
-                    scratch.clear();
-                    scratch.push_str(s);
-                }),
-                _ => return,
-            };
-            match q {
-                None => ev.push_norm(keys::URL_PATH, v),
-                Some(q) => {
-                    ev.push_norm_str(keys::URL_PATH, &scratch[..q]);
-                    if q + 1 < scratch.len() {
-                        ev.push_norm_str(keys::URL_QUERY, &scratch[q + 1..]);
-                    }
-                }
-            }
-        }
+        Rule::Uri => push_uri(ev, v, scratch),
         Rule::TlsVersion => {
             if let ValueRef::Str(s) = ev.view(v) {
                 if let Some((version, protocol)) = tls_version(s) {
@@ -445,6 +419,37 @@ pub(crate) fn apply(
         Rule::NoticeSrc => st.notice_src = Some(v),
         Rule::NoticeDst => st.notice_dst = Some(v),
         Rule::NoticePort => st.notice_port = Some(v),
+    }
+}
+
+/// A Zeek `interval` (seconds) as whole nanoseconds.
+fn duration_nanos(v: ValueRef<'_>) -> Option<i64> {
+    match v {
+        ValueRef::Float(f) => secs_to_nanos(f),
+        ValueRef::Int(i) => i.checked_mul(1_000_000_000),
+        ValueRef::Str(s) => Timestamp::parse_epoch_decimal(s.as_bytes()).map(Timestamp::as_nanos),
+        _ => None,
+    }
+}
+
+/// `url.original`, and `url.path` and `url.query` split at the first `?`.
+fn push_uri(ev: &mut Event, v: Value, scratch: &mut String) {
+    ev.push_norm(keys::URL_ORIGINAL, v);
+    let q = match ev.view(v) {
+        ValueRef::Str(s) => s.find('?').inspect(|_| {
+            scratch.clear();
+            scratch.push_str(s);
+        }),
+        _ => return,
+    };
+    match q {
+        None => ev.push_norm(keys::URL_PATH, v),
+        Some(q) => {
+            ev.push_norm_str(keys::URL_PATH, &scratch[..q]);
+            if q + 1 < scratch.len() {
+                ev.push_norm_str(keys::URL_QUERY, &scratch[q + 1..]);
+            }
+        }
     }
 }
 

@@ -136,14 +136,7 @@ impl ZeekTsvDecoder {
             // `#separator` is always followed by one space (or tab) and the
             // escaped separator.
             if let Some((b' ' | b'\t', value)) = rest.split_first() {
-                let mut sep = Vec::new();
-                unescape(value, &mut sep);
-                if sep.is_empty() {
-                    return Err(DecodeError::new(
-                        ErrorKind::Schema,
-                        "#separator: empty separator",
-                    ));
-                }
+                let sep = separator(value, "#separator")?;
                 // A new header block: forget the previous log's schema.
                 self.sep = sep;
                 self.markers = Markers::default();
@@ -151,7 +144,6 @@ impl ZeekTsvDecoder {
                 self.names = None;
                 self.types.clear();
                 self.dirty = true;
-                return Ok(None);
             }
             return Ok(None);
         }
@@ -165,7 +157,7 @@ impl ZeekTsvDecoder {
             b"#fields",
             b"#types",
         ];
-        let Some((directive, value)) = DIRECTIVES.iter().find_map(|d| {
+        let directive = DIRECTIVES.iter().find_map(|d| {
             let rest = line.strip_prefix(*d)?;
             if rest.is_empty() {
                 Some((*d, rest))
@@ -174,22 +166,18 @@ impl ZeekTsvDecoder {
             } else {
                 rest.strip_prefix(b" ").map(|v| (*d, v))
             }
-        }) else {
-            // `### BTest …`, or any other comment.
-            return Ok(None);
-        };
+        });
         match directive {
-            b"#set_separator" => {
-                let mut v = Vec::new();
-                unescape(value, &mut v);
-                if v.is_empty() {
-                    return Err(DecodeError::new(
-                        ErrorKind::Schema,
-                        "#set_separator: empty separator",
-                    ));
-                }
-                self.markers.set_sep = v;
-            }
+            Some((directive, value)) => self.directive(directive, value).map(|()| None),
+            // `### BTest …`, or any other comment.
+            None => Ok(None),
+        }
+    }
+
+    /// Applies a header directive other than `#separator`.
+    fn directive(&mut self, directive: &[u8], value: &[u8]) -> Result<(), DecodeError> {
+        match directive {
+            b"#set_separator" => self.markers.set_sep = separator(value, "#set_separator")?,
             b"#empty_field" => self.markers.empty = value.to_vec(),
             b"#unset_field" => self.markers.unset = value.to_vec(),
             b"#path" => {
@@ -224,10 +212,10 @@ impl ZeekTsvDecoder {
                 self.types = types;
             }
             // #open / #close carry times we do not need.
-            _ => return Ok(None),
+            _ => return Ok(()),
         }
         self.dirty = true;
-        Ok(None)
+        Ok(())
     }
 
     /// Resolves names, types and rules of the current header.
@@ -348,6 +336,19 @@ impl Decoder for ZeekTsvDecoder {
         }
         self.record(line, origin)
     }
+}
+
+/// An escaped separator from a header line; empty is an error.
+fn separator(value: &[u8], directive: &str) -> Result<Vec<u8>, DecodeError> {
+    let mut sep = Vec::new();
+    unescape(value, &mut sep);
+    if sep.is_empty() {
+        return Err(DecodeError::new(
+            ErrorKind::Schema,
+            format!("{directive}: empty separator"),
+        ));
+    }
+    Ok(sep)
 }
 
 fn count_error(expected: usize, actual: usize) -> DecodeError {

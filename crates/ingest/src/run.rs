@@ -57,6 +57,32 @@ pub struct Ingest {
     last: Timestamp,
     out_of_order: u64,
     threads: Vec<JoinHandle<()>>,
+    limits: Limits,
+}
+
+/// Per-source buffer sizes. A time-ordered run may hold every source open
+/// at once, so the configured sizes are shared out to keep the events in
+/// flight (reorder windows, batches in channels) within a fixed budget
+/// however many sources overlap.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    window: usize,
+    batch: usize,
+}
+
+/// Events all reorder windows may hold together (each holds up to twice its size).
+const WINDOW_BUDGET: usize = 65_536;
+/// Events all batches may hold together (up to four per source are in flight).
+const BATCH_BUDGET: usize = 16_384;
+
+impl Limits {
+    fn for_sources(cfg: &IngestConfig, sources: usize) -> Limits {
+        let n = sources.max(1);
+        Limits {
+            window: cfg.reorder_window.min((WINDOW_BUDGET / n).max(64)),
+            batch: cfg.batch_size.clamp(1, (BATCH_BUDGET / n).max(16)),
+        }
+    }
 }
 
 enum Mode {
@@ -113,6 +139,8 @@ impl Ingest {
             .collect();
         let total_bytes = infos.iter().filter_map(|i| i.size).sum();
         let order = cfg.order;
+        // Arrival order holds at most one source per worker.
+        let limits = Limits::for_sources(&cfg, cfg.threads.max(1));
         let ctx = Arc::new(Ctx {
             cfg: Arc::new(cfg),
             sink,
@@ -132,6 +160,7 @@ impl Ingest {
             last: Timestamp::MIN,
             out_of_order: 0,
             threads: Vec::new(),
+            limits,
         };
         match order {
             Order::Arrival => run.start_arrival(),
@@ -158,11 +187,12 @@ impl Ingest {
         let workers = self.ctx.cfg.threads.clamp(1, self.ctx.infos.len().max(1));
         for _ in 0..workers {
             let (ctx, queue, tx) = (self.ctx.clone(), queue.clone(), tx.clone());
+            let limits = self.limits;
             self.threads.push(std::thread::spawn(move || loop {
                 let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some(id) = next else { return };
                 let reader = ctx.open(id, None);
-                if !produce(&ctx.cfg, reader, id, None, 0, &tx) {
+                if !produce(&ctx.cfg, limits, reader, id, None, 0, &tx) {
                     return;
                 }
             }));
@@ -218,6 +248,7 @@ impl Ingest {
             }
         }
         pending.sort_by_key(|p| (p.first, p.id));
+        self.limits = Limits::for_sources(&self.ctx.cfg, pending.len());
         self.mode = Mode::Time(TimeMerge {
             pending: pending.into(),
             active: (0..n).map(|_| None).collect(),
@@ -229,6 +260,7 @@ impl Ingest {
     fn activate(&mut self, p: Pending) {
         let (tx, rx) = bounded::<Msg>(2);
         let ctx = self.ctx.clone();
+        let limits = self.limits;
         let handle = std::thread::Builder::new()
             .name(format!("source-{}", p.id))
             .stack_size(512 * 1024)
@@ -237,7 +269,7 @@ impl Ingest {
                     Some((r, ev)) => (Ok(r), Some(ev)),
                     None => (ctx.open(p.id, None), None),
                 };
-                produce(&ctx.cfg, reader, p.id, first, p.seen, &tx);
+                produce(&ctx.cfg, limits, reader, p.id, first, p.seen, &tx);
             });
         if let Mode::Time(m) = &mut self.mode {
             m.active[p.id] = Some(Active {
@@ -256,7 +288,6 @@ impl Ingest {
                 self.stats[p.id] = Some(stats);
             }
         }
-        self.advance(p.id);
     }
 
     /// Loads the next head event of active source `id` into the heap.
@@ -294,15 +325,30 @@ impl Ingest {
             let Mode::Time(m) = &mut self.mode else {
                 return None;
             };
-            let min = m.heap.peek().map(|Reverse((t, _, _))| *t);
-            if let Some(p) = m.pending.front() {
-                if min.is_none_or(|t| p.first <= t) {
-                    if let Some(p) = m.pending.pop_front() {
-                        self.activate(p);
-                    }
-                    continue;
-                }
+            // Open every source whose first event is due, all at once so
+            // that they warm up in parallel, then wait for their heads.
+            let due = match (m.heap.peek(), m.pending.front()) {
+                (Some(Reverse((t, _, _))), _) => *t,
+                (None, Some(p)) => p.first,
+                (None, None) => Timestamp::MIN,
+            };
+            let mut due_sources = Vec::new();
+            while m.pending.front().is_some_and(|p| p.first <= due) {
+                due_sources.extend(m.pending.pop_front());
             }
+            if !due_sources.is_empty() {
+                let ids: Vec<usize> = due_sources.iter().map(|p| p.id).collect();
+                for p in due_sources {
+                    self.activate(p);
+                }
+                for id in ids {
+                    self.advance(id);
+                }
+                continue;
+            }
+            let Mode::Time(m) = &mut self.mode else {
+                return None;
+            };
             let Reverse((_, _, id)) = m.heap.pop()?;
             let ev = m.active[id].as_mut().and_then(|a| a.head.take());
             self.advance(id);
@@ -390,6 +436,7 @@ fn put<T>(slot: &Mutex<Option<T>>, v: T) {
 /// Reads one source to the end, sending batches; false if the consumer left.
 fn produce(
     cfg: &IngestConfig,
+    limits: Limits,
     reader: Result<SourceReader, Box<SourceStats>>,
     id: usize,
     first: Option<Event>,
@@ -402,8 +449,8 @@ fn produce(
         Err(stats) => return tx.send(Msg::Done(sid, stats)).is_ok(),
     };
     reader.set_quiet(quiet_records);
-    let mut reorder = Reorder::new(cfg.reorder_window);
-    let batch_size = cfg.batch_size.max(1);
+    let mut reorder = Reorder::new(limits.window);
+    let batch_size = limits.batch.max(1);
     let mut batch = Vec::with_capacity(batch_size);
     let mut late = 0;
     let mut filtered = 0;
