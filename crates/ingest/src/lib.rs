@@ -42,6 +42,7 @@ mod input;
 mod run;
 mod source;
 mod stats;
+mod task;
 
 use phiwatch_decode::{DecoderConfig, Format};
 use phiwatch_event::Timestamp;

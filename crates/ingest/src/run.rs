@@ -1,4 +1,13 @@
-//! Running sources in parallel and merging their events in time order.
+//! Running sources on a pool of workers and merging their events in time
+//! order.
+//!
+//! Time order: every source is first probed for its first event (in
+//! parallel); sources are then opened in the order of those first events,
+//! only when the merge reaches them. A fixed pool of workers reads them a
+//! batch at a time; each source may have at most [`CREDITS`] batches
+//! waiting for the merge, so memory is bounded by the number of open
+//! sources, never by their size, and workers never block on a slow source.
+//! Arrival order: the workers read whole sources into one shared channel.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -7,13 +16,20 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use phiwatch_event::{Event, SourceId, Timestamp};
 
 use crate::input::InputSpec;
 use crate::source::SourceReader;
 use crate::stats::{Report, SourceInfo, SourceStats};
+use crate::task::{Limits, Opening, Step, Task};
 use crate::{DiagnosticSink, IngestConfig, Order};
+
+/// Batches a source may have waiting for the merge.
+const CREDITS: usize = 2;
+
+/// Work-queue entry that tells a worker to exit.
+const STOP: usize = usize::MAX;
 
 enum Msg {
     Batch(Vec<Event>),
@@ -30,7 +46,11 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn open(
+    fn open(&self, id: usize) -> Result<SourceReader, Box<SourceStats>> {
+        self.open_with(id, None)
+    }
+
+    fn open_with(
         &self,
         id: usize,
         stdin: Option<Box<dyn Read + Send>>,
@@ -57,32 +77,6 @@ pub struct Ingest {
     last: Timestamp,
     out_of_order: u64,
     threads: Vec<JoinHandle<()>>,
-    limits: Limits,
-}
-
-/// Per-source buffer sizes. A time-ordered run may hold every source open
-/// at once, so the configured sizes are shared out to keep the events in
-/// flight (reorder windows, batches in channels) within a fixed budget
-/// however many sources overlap.
-#[derive(Debug, Clone, Copy)]
-struct Limits {
-    window: usize,
-    batch: usize,
-}
-
-/// Events all reorder windows may hold together (each holds up to twice its size).
-const WINDOW_BUDGET: usize = 65_536;
-/// Events all batches may hold together (up to four per source are in flight).
-const BATCH_BUDGET: usize = 16_384;
-
-impl Limits {
-    fn for_sources(cfg: &IngestConfig, sources: usize) -> Limits {
-        let n = sources.max(1);
-        Limits {
-            window: cfg.reorder_window.min((WINDOW_BUDGET / n).max(64)),
-            batch: cfg.batch_size.clamp(1, (BATCH_BUDGET / n).max(16)),
-        }
-    }
 }
 
 enum Mode {
@@ -91,20 +85,41 @@ enum Mode {
         batch: std::vec::IntoIter<Event>,
     },
     Time(TimeMerge),
+    Finished,
 }
 
+/// A source waiting for the merge to reach its first event.
 struct Pending {
     first: Timestamp,
     id: usize,
     /// Records already decoded (and diagnosed) while probing.
     seen: u64,
+    /// Standard input cannot be reopened: the probe's reader and event.
     stdin: Option<(SourceReader, Event)>,
 }
 
+/// The merge's view of an open source.
 struct Active {
     rx: Receiver<Msg>,
     batch: std::vec::IntoIter<Event>,
     head: Option<Event>,
+}
+
+/// The workers' view of an open source.
+#[derive(Default)]
+struct SlotState {
+    /// The task, when no worker holds it.
+    task: Option<Task>,
+    /// Batches sent and not yet taken by the merge.
+    outstanding: usize,
+    /// Out of credits: waits for the merge to take a batch.
+    parked: bool,
+    tx: Option<Sender<Msg>>,
+}
+
+struct Pool {
+    slots: Vec<Mutex<SlotState>>,
+    queue: Sender<usize>,
 }
 
 struct TimeMerge {
@@ -112,6 +127,8 @@ struct TimeMerge {
     active: Vec<Option<Active>>,
     heap: BinaryHeap<Reverse<(Timestamp, u64, usize)>>,
     seq: u64,
+    pool: Arc<Pool>,
+    limits: Limits,
 }
 
 impl Ingest {
@@ -139,8 +156,6 @@ impl Ingest {
             .collect();
         let total_bytes = infos.iter().filter_map(|i| i.size).sum();
         let order = cfg.order;
-        // Arrival order holds at most one source per worker.
-        let limits = Limits::for_sources(&cfg, cfg.threads.max(1));
         let ctx = Arc::new(Ctx {
             cfg: Arc::new(cfg),
             sink,
@@ -153,14 +168,10 @@ impl Ingest {
             ctx,
             input_errors,
             total_bytes,
-            mode: Mode::Arrival {
-                rx: None,
-                batch: Vec::new().into_iter(),
-            },
+            mode: Mode::Finished,
             last: Timestamp::MIN,
             out_of_order: 0,
             threads: Vec::new(),
-            limits,
         };
         match order {
             Order::Arrival => run.start_arrival(),
@@ -179,21 +190,38 @@ impl Ingest {
         (self.ctx.progress.load(Ordering::Relaxed), self.total_bytes)
     }
 
+    fn workers(&self) -> usize {
+        self.ctx.cfg.threads.clamp(1, self.ctx.infos.len().max(1))
+    }
+
     fn start_arrival(&mut self) {
-        let (tx, rx) = bounded::<Msg>(4 * self.ctx.cfg.threads.max(1));
+        let workers = self.workers();
+        let (tx, rx) = bounded::<Msg>(4 * workers);
         let queue = Arc::new(Mutex::new(
             (0..self.ctx.infos.len()).collect::<VecDeque<_>>(),
         ));
-        let workers = self.ctx.cfg.threads.clamp(1, self.ctx.infos.len().max(1));
+        // Arrival order holds one source per worker.
+        let limits = Limits::for_sources(&self.ctx.cfg, workers);
         for _ in 0..workers {
             let (ctx, queue, tx) = (self.ctx.clone(), queue.clone(), tx.clone());
-            let limits = self.limits;
             self.threads.push(std::thread::spawn(move || loop {
                 let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some(id) = next else { return };
-                let reader = ctx.open(id, None);
-                if !produce(&ctx.cfg, limits, reader, id, None, 0, &tx) {
-                    return;
+                let mut task = Task::new(SourceId(id as u32), Opening::Later, 0, &ctx.cfg, limits);
+                loop {
+                    let sent = match task.step(|| ctx.open(id)) {
+                        Step::Batch(b) => tx.send(Msg::Batch(b)).is_ok(),
+                        Step::Finished(batches, stats) => {
+                            let ok = batches.into_iter().all(|b| tx.send(Msg::Batch(b)).is_ok());
+                            if !ok || tx.send(Msg::Done(task.id, stats)).is_err() {
+                                return;
+                            }
+                            break;
+                        }
+                    };
+                    if !sent {
+                        return;
+                    }
                 }
             }));
         }
@@ -204,32 +232,58 @@ impl Ingest {
     }
 
     fn start_time(&mut self) {
+        let pending = self.probe();
+        let n = self.ctx.infos.len();
+        let (queue_tx, queue_rx) = unbounded::<usize>();
+        let pool = Arc::new(Pool {
+            slots: (0..n).map(|_| Mutex::new(SlotState::default())).collect(),
+            queue: queue_tx,
+        });
+        for _ in 0..self.workers() {
+            let (ctx, pool, queue) = (self.ctx.clone(), pool.clone(), queue_rx.clone());
+            self.threads
+                .push(std::thread::spawn(move || work(&ctx, &pool, &queue)));
+        }
+        self.mode = Mode::Time(TimeMerge {
+            limits: Limits::for_sources(&self.ctx.cfg, pending.len()),
+            pending: pending.into(),
+            active: (0..n).map(|_| None).collect(),
+            heap: BinaryHeap::new(),
+            seq: 0,
+            pool,
+        });
+    }
+
+    /// Reads every source up to its first event, in parallel. Sources with
+    /// no event are finished here; the others are returned in time order.
+    fn probe(&mut self) -> Vec<Pending> {
         let n = self.ctx.infos.len();
         let probes: Vec<Mutex<Option<Pending>>> = (0..n).map(|_| Mutex::new(None)).collect();
         let done: Vec<Mutex<Option<SourceStats>>> = (0..n).map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let ctx = &self.ctx;
         std::thread::scope(|s| {
-            for _ in 0..ctx.cfg.threads.clamp(1, n.max(1)) {
+            for _ in 0..self.workers() {
                 s.spawn(|| loop {
                     let id = next.fetch_add(1, Ordering::Relaxed);
                     if id >= n {
                         return;
                     }
-                    match ctx.open(id, None) {
+                    match ctx.open(id) {
                         Err(stats) => put(&done[id], *stats),
                         Ok(mut reader) => match reader.first_time() {
-                            None => put(&done[id], reader.stats),
+                            None => put(&done[id], reader.into_stats()),
                             Some((first, ev)) => {
                                 let seen = reader.stats.records;
                                 let is_stdin = ctx.specs[id] == InputSpec::Stdin;
+                                let stdin = is_stdin.then_some((reader, ev));
                                 put(
                                     &probes[id],
                                     Pending {
                                         first,
                                         id,
                                         seen,
-                                        stdin: is_stdin.then_some((reader, ev)),
+                                        stdin,
                                     },
                                 );
                             }
@@ -238,120 +292,45 @@ impl Ingest {
                 });
             }
         });
-        let mut pending: Vec<Pending> = Vec::new();
+        let mut pending = Vec::new();
         for (id, (p, d)) in probes.into_iter().zip(done).enumerate() {
             if let Some(stats) = d.into_inner().ok().flatten() {
                 self.stats[id] = Some(stats);
             }
-            if let Some(p) = p.into_inner().ok().flatten() {
-                pending.push(p);
-            }
+            pending.extend(p.into_inner().ok().flatten());
         }
         pending.sort_by_key(|p| (p.first, p.id));
-        self.limits = Limits::for_sources(&self.ctx.cfg, pending.len());
-        self.mode = Mode::Time(TimeMerge {
-            pending: pending.into(),
-            active: (0..n).map(|_| None).collect(),
-            heap: BinaryHeap::new(),
-            seq: 0,
-        });
-    }
-
-    fn activate(&mut self, p: Pending) {
-        let (tx, rx) = bounded::<Msg>(2);
-        let ctx = self.ctx.clone();
-        let limits = self.limits;
-        let handle = std::thread::Builder::new()
-            .name(format!("source-{}", p.id))
-            .stack_size(512 * 1024)
-            .spawn(move || {
-                let (reader, first) = match p.stdin {
-                    Some((r, ev)) => (Ok(r), Some(ev)),
-                    None => (ctx.open(p.id, None), None),
-                };
-                produce(&ctx.cfg, limits, reader, p.id, first, p.seen, &tx);
-            });
-        if let Mode::Time(m) = &mut self.mode {
-            m.active[p.id] = Some(Active {
-                rx,
-                batch: Vec::new().into_iter(),
-                head: None,
-            });
-        }
-        match handle {
-            Ok(h) => self.threads.push(h),
-            Err(e) => {
-                let stats = SourceStats {
-                    error: Some(format!("cannot start a reader thread: {e}")),
-                    ..SourceStats::default()
-                };
-                self.stats[p.id] = Some(stats);
-            }
-        }
-    }
-
-    /// Loads the next head event of active source `id` into the heap.
-    fn advance(&mut self, id: usize) {
-        let Mode::Time(m) = &mut self.mode else {
-            return;
-        };
-        let Some(a) = m.active[id].as_mut() else {
-            return;
-        };
-        loop {
-            if let Some(ev) = a.batch.next() {
-                m.seq += 1;
-                m.heap.push(Reverse((ev.time(), m.seq, id)));
-                a.head = Some(ev);
-                return;
-            }
-            match a.rx.recv() {
-                Ok(Msg::Batch(b)) => a.batch = b.into_iter(),
-                Ok(Msg::Done(sid, stats)) => {
-                    self.stats[sid.0 as usize] = Some(*stats);
-                    m.active[id] = None;
-                    return;
-                }
-                Err(_) => {
-                    m.active[id] = None;
-                    return;
-                }
-            }
-        }
+        pending
     }
 
     fn next_time(&mut self) -> Option<Event> {
+        let Mode::Time(m) = &mut self.mode else {
+            return None;
+        };
         loop {
-            let Mode::Time(m) = &mut self.mode else {
-                return None;
-            };
             // Open every source whose first event is due, all at once so
             // that they warm up in parallel, then wait for their heads.
             let due = match (m.heap.peek(), m.pending.front()) {
                 (Some(Reverse((t, _, _))), _) => *t,
                 (None, Some(p)) => p.first,
-                (None, None) => Timestamp::MIN,
+                (None, None) => return None,
             };
-            let mut due_sources = Vec::new();
+            let mut opened = Vec::new();
             while m.pending.front().is_some_and(|p| p.first <= due) {
-                due_sources.extend(m.pending.pop_front());
+                if let Some(p) = m.pending.pop_front() {
+                    opened.push(p.id);
+                    m.activate(p, &self.ctx.cfg);
+                }
             }
-            if !due_sources.is_empty() {
-                let ids: Vec<usize> = due_sources.iter().map(|p| p.id).collect();
-                for p in due_sources {
-                    self.activate(p);
-                }
-                for id in ids {
-                    self.advance(id);
-                }
+            for id in &opened {
+                m.advance(*id, &mut self.stats);
+            }
+            if !opened.is_empty() {
                 continue;
             }
-            let Mode::Time(m) = &mut self.mode else {
-                return None;
-            };
             let Reverse((_, _, id)) = m.heap.pop()?;
             let ev = m.active[id].as_mut().and_then(|a| a.head.take());
-            self.advance(id);
+            m.advance(id, &mut self.stats);
             if ev.is_some() {
                 return ev;
             }
@@ -377,15 +356,23 @@ impl Ingest {
         }
     }
 
-    /// Stops reading (if not at the end) and returns the totals.
-    pub fn finish(mut self) -> Report {
-        self.mode = Mode::Arrival {
-            rx: None,
-            batch: Vec::new().into_iter(),
-        };
+    /// Tells the workers to stop and waits for them. Arrival workers stop
+    /// when their channel closes; pool workers on a stop sentinel.
+    fn stop(&mut self) {
+        if let Mode::Time(m) = &self.mode {
+            for _ in 0..self.threads.len() {
+                let _ = m.pool.queue.send(STOP);
+            }
+        }
+        self.mode = Mode::Finished;
         for h in std::mem::take(&mut self.threads) {
             let _ = h.join();
         }
+    }
+
+    /// Stops reading (if not at the end) and returns the totals.
+    pub fn finish(mut self) -> Report {
+        self.stop();
         let sources = self
             .ctx
             .infos
@@ -408,6 +395,121 @@ impl Ingest {
     }
 }
 
+impl TimeMerge {
+    /// Hands a due source to the workers.
+    fn activate(&mut self, p: Pending, cfg: &IngestConfig) {
+        let (tx, rx) = unbounded::<Msg>();
+        let opening = match p.stdin {
+            Some((reader, ev)) => Opening::Open(Box::new(reader), Some(ev)),
+            None => Opening::Later,
+        };
+        let task = Task::new(SourceId(p.id as u32), opening, p.seen, cfg, self.limits);
+        if let Ok(mut slot) = self.pool.slots[p.id].lock() {
+            *slot = SlotState {
+                task: Some(task),
+                outstanding: 0,
+                parked: false,
+                tx: Some(tx),
+            };
+        }
+        self.active[p.id] = Some(Active {
+            rx,
+            batch: Vec::new().into_iter(),
+            head: None,
+        });
+        let _ = self.pool.queue.send(p.id);
+    }
+
+    /// Loads the next head event of active source `id` into the heap.
+    fn advance(&mut self, id: usize, stats: &mut [Option<SourceStats>]) {
+        let Some(a) = self.active[id].as_mut() else {
+            return;
+        };
+        loop {
+            if let Some(ev) = a.batch.next() {
+                self.seq += 1;
+                self.heap.push(Reverse((ev.time(), self.seq, id)));
+                a.head = Some(ev);
+                return;
+            }
+            match a.rx.recv() {
+                Ok(Msg::Batch(b)) => {
+                    a.batch = b.into_iter();
+                    self.pool.return_credit(id);
+                }
+                Ok(Msg::Done(sid, s)) => {
+                    stats[sid.0 as usize] = Some(*s);
+                    self.active[id] = None;
+                    return;
+                }
+                Err(_) => {
+                    self.active[id] = None;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl Pool {
+    /// The merge took a batch of source `id`: let it read another.
+    fn return_credit(&self, id: usize) {
+        let Ok(mut slot) = self.slots[id].lock() else {
+            return;
+        };
+        slot.outstanding = slot.outstanding.saturating_sub(1);
+        if slot.parked && slot.outstanding < CREDITS {
+            slot.parked = false;
+            let _ = self.queue.send(id);
+        }
+    }
+}
+
+/// A worker: takes a ready source, reads one batch, sends it, and puts the
+/// source back in the queue while it has credits.
+fn work(ctx: &Ctx, pool: &Pool, queue: &Receiver<usize>) {
+    while let Ok(id) = queue.recv() {
+        if id == STOP {
+            return;
+        }
+        let Some(mut task) = pool.slots[id].lock().ok().and_then(|mut s| s.task.take()) else {
+            continue;
+        };
+        let step = task.step(|| ctx.open(id));
+        let Ok(mut slot) = pool.slots[id].lock() else {
+            return;
+        };
+        let Some(tx) = slot.tx.clone() else { continue };
+        match step {
+            Step::Batch(b) => {
+                slot.outstanding += 1;
+                if tx.send(Msg::Batch(b)).is_err() {
+                    continue;
+                }
+                slot.task = Some(task);
+                if slot.outstanding >= CREDITS {
+                    slot.parked = true;
+                } else {
+                    let _ = pool.queue.send(id);
+                }
+            }
+            Step::Finished(batches, stats) => {
+                slot.tx = None;
+                for b in batches {
+                    let _ = tx.send(Msg::Batch(b));
+                }
+                let _ = tx.send(Msg::Done(task.id, stats));
+            }
+        }
+    }
+}
+
+impl Drop for Ingest {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 impl Iterator for Ingest {
     type Item = Event;
 
@@ -415,6 +517,7 @@ impl Iterator for Ingest {
         let ev = match self.mode {
             Mode::Arrival { .. } => self.next_arrival(),
             Mode::Time(_) => self.next_time(),
+            Mode::Finished => None,
         }?;
         if matches!(self.mode, Mode::Time(_)) {
             if ev.time() < self.last {
@@ -430,109 +533,5 @@ impl Iterator for Ingest {
 fn put<T>(slot: &Mutex<Option<T>>, v: T) {
     if let Ok(mut g) = slot.lock() {
         *g = Some(v);
-    }
-}
-
-/// Reads one source to the end, sending batches; false if the consumer left.
-fn produce(
-    cfg: &IngestConfig,
-    limits: Limits,
-    reader: Result<SourceReader, Box<SourceStats>>,
-    id: usize,
-    first: Option<Event>,
-    quiet_records: u64,
-    tx: &Sender<Msg>,
-) -> bool {
-    let sid = SourceId(id as u32);
-    let mut reader = match reader {
-        Ok(r) => r,
-        Err(stats) => return tx.send(Msg::Done(sid, stats)).is_ok(),
-    };
-    reader.set_quiet(quiet_records);
-    let mut reorder = Reorder::new(limits.window);
-    let batch_size = limits.batch.max(1);
-    let mut batch = Vec::with_capacity(batch_size);
-    let mut late = 0;
-    let mut filtered = 0;
-    let mut events = first
-        .into_iter()
-        .chain(std::iter::from_fn(|| reader.next_event()));
-    for ev in events.by_ref() {
-        let t = ev.time();
-        if cfg.from.is_some_and(|f| t < f) || cfg.to.is_some_and(|to| t > to) {
-            filtered += 1;
-            continue;
-        }
-        reorder.push(ev, &mut batch, &mut late);
-        if batch.len() >= batch_size {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-            if tx.send(Msg::Batch(full)).is_err() {
-                return false;
-            }
-        }
-    }
-    drop(events);
-    reorder.finish(&mut batch);
-    for chunk in chunks(batch, batch_size) {
-        if tx.send(Msg::Batch(chunk)).is_err() {
-            return false;
-        }
-    }
-    let mut stats = std::mem::take(&mut reader.stats);
-    stats.filtered = filtered;
-    stats.late = late;
-    tx.send(Msg::Done(sid, Box::new(stats))).is_ok()
-}
-
-fn chunks(mut v: Vec<Event>, size: usize) -> Vec<Vec<Event>> {
-    let mut out = Vec::new();
-    while v.len() > size {
-        let rest = v.split_off(size);
-        out.push(std::mem::replace(&mut v, rest));
-    }
-    if !v.is_empty() {
-        out.push(v);
-    }
-    out
-}
-
-/// A bounded reorder buffer: sorts events within a window so that slightly
-/// out-of-order sources (Zeek writes a connection when it ends) come out in
-/// time order; events later than the window are counted as late.
-struct Reorder {
-    window: usize,
-    buf: Vec<Event>,
-    watermark: Option<Timestamp>,
-}
-
-impl Reorder {
-    fn new(window: usize) -> Self {
-        Reorder {
-            window,
-            buf: Vec::with_capacity(if window > 0 { 2 * window } else { 0 }),
-            watermark: None,
-        }
-    }
-
-    fn push(&mut self, ev: Event, out: &mut Vec<Event>, late: &mut u64) {
-        if self.watermark.is_some_and(|w| ev.time() < w) {
-            *late += 1;
-        }
-        if self.window == 0 {
-            self.watermark = Some(ev.time());
-            out.push(ev);
-            return;
-        }
-        self.buf.push(ev);
-        if self.buf.len() >= 2 * self.window {
-            self.buf.sort_by_key(Event::time);
-            out.extend(self.buf.drain(..self.window));
-            self.watermark = out.last().map(Event::time);
-        }
-    }
-
-    fn finish(&mut self, out: &mut Vec<Event>) {
-        self.buf.sort_by_key(Event::time);
-        out.append(&mut self.buf);
     }
 }

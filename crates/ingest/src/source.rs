@@ -285,6 +285,11 @@ impl SourceReader {
         self.next_event().map(|e| (e.time(), e))
     }
 
+    /// The counters, once the source is read.
+    pub(crate) fn into_stats(self) -> SourceStats {
+        self.stats
+    }
+
     /// Do not report diagnostics for the first `records` records (a probe
     /// already reported them).
     pub(crate) fn set_quiet(&mut self, records: u64) {
