@@ -371,3 +371,74 @@ proptest::proptest! {
         run(&paths, IngestConfig::default());
     }
 }
+
+#[test]
+fn many_overlapping_sources_on_few_workers_stay_ordered() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = (0..40)
+        .map(|s| {
+            let t: Vec<f64> = (0..500).map(|i| 10_000.0 + (i * 40 + s) as f64).collect();
+            write(
+                dir.path(),
+                &format!("s{s:02}.log"),
+                zeek_conn(&t).as_bytes(),
+            )
+        })
+        .collect();
+    let cfg = IngestConfig {
+        threads: 2,
+        batch_size: 16,
+        reorder_window: 8,
+        ..IngestConfig::default()
+    };
+    let r = run(&paths, cfg);
+    assert_eq!(r.events.len(), 40 * 500);
+    assert!(
+        r.events.windows(2).all(|w| w[0].time() < w[1].time()),
+        "strictly increasing by construction"
+    );
+    assert!(r
+        .report
+        .sources
+        .iter()
+        .all(|(_, s)| s.accepted == 500 && s.error.is_none()));
+}
+
+#[test]
+fn stopping_early_returns_promptly_with_partial_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = (0..5)
+        .map(|s| {
+            let t: Vec<f64> = (0..5000).map(|i| (i * 5 + s) as f64).collect();
+            write(dir.path(), &format!("s{s}.log"), zeek_conn(&t).as_bytes())
+        })
+        .collect();
+    for order in [Order::Time, Order::Arrival] {
+        let args: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let inputs = resolve_inputs(&args);
+        let cfg = IngestConfig {
+            order,
+            ..IngestConfig::default()
+        };
+        let mut ingest = Ingest::start(
+            inputs.inputs,
+            inputs.errors,
+            cfg,
+            Arc::new(CollectSink::default()),
+        );
+        let first: Vec<Event> = ingest.by_ref().take(10).collect();
+        assert_eq!(first.len(), 10);
+        let report = ingest.finish();
+        assert_eq!(report.sources.len(), 5);
+        // Dropping without finish must not hang either.
+        let inputs = resolve_inputs(&args);
+        let mut again = Ingest::start(
+            inputs.inputs,
+            inputs.errors,
+            IngestConfig::default(),
+            Arc::new(CollectSink::default()),
+        );
+        assert!(again.next().is_some());
+        drop(again);
+    }
+}
