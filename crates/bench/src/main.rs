@@ -67,14 +67,15 @@ fn decode_only(bytes: &[u8], format: Format) -> u64 {
     n
 }
 
-fn ingest(path: &Path, order: Order, threads: usize) -> u64 {
+fn ingest(paths: &[&Path], order: Order, threads: usize) -> u64 {
     let cfg = IngestConfig {
         order,
         threads,
         ..IngestConfig::default()
     };
     let sink = Arc::new(CollectSink::default());
-    let mut run = Ingest::start(vec![InputSpec::File(path.to_path_buf())], vec![], cfg, sink);
+    let inputs = paths.iter().map(|p| InputSpec::File(p.to_path_buf())).collect();
+    let mut run = Ingest::start(inputs, vec![], cfg, sink);
     let n = run.by_ref().count() as u64;
     run.finish();
     n
@@ -100,17 +101,24 @@ fn main() -> anyhow::Result<()> {
     ] {
         let path = dir.join(format!("conn.{name}"));
         std::fs::write(&path, &text)?;
+        let copy = dir.join(format!("conn2.{name}"));
+        std::fs::write(&copy, &text)?;
         let total_lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
         let mb = text.len() as f64 / 1e6;
         let limit = time(runs, total_lines, || read_and_count(&path))?;
         let decode = time(runs, lines as u64, || decode_only(text.as_bytes(), format))?;
-        let arrival = time(runs, lines as u64, || ingest(&path, Order::Arrival, 1))?;
-        let ordered = time(runs, lines as u64, || ingest(&path, Order::Time, 1))?;
+        let arrival = time(runs, lines as u64, || ingest(&[&path], Order::Arrival, 1))?;
+        let ordered = time(runs, lines as u64, || ingest(&[&path], Order::Time, 1))?;
+        // Two files on two worker threads: per-second figures count both.
+        let two = time(runs, 2 * lines as u64, || ingest(&[&path, &copy], Order::Arrival, 2))? / 2.0;
+        let two_ordered = time(runs, 2 * lines as u64, || ingest(&[&path, &copy], Order::Time, 2))? / 2.0;
         for (stage, secs) in [
             (format!("{name}: read + memchr (limit)"), limit),
             (format!("{name}: decode only (in memory)"), decode),
             (format!("{name}: ingest file, arrival order"), arrival),
             (format!("{name}: ingest file, time order"), ordered),
+            (format!("{name}: 2 files, 2 threads, arrival"), two),
+            (format!("{name}: 2 files, 2 threads, time order"), two_ordered),
         ] {
             println!(
                 "{:<34} {:>12.0} {:>10.1} {:>9.1}x",
