@@ -74,7 +74,10 @@ fn ingest(paths: &[&Path], order: Order, threads: usize) -> u64 {
         ..IngestConfig::default()
     };
     let sink = Arc::new(CollectSink::default());
-    let inputs = paths.iter().map(|p| InputSpec::File(p.to_path_buf())).collect();
+    let inputs = paths
+        .iter()
+        .map(|p| InputSpec::File(p.to_path_buf()))
+        .collect();
     let mut run = Ingest::start(inputs, vec![], cfg, sink);
     let n = run.by_ref().count() as u64;
     run.finish();
@@ -110,15 +113,22 @@ fn main() -> anyhow::Result<()> {
         let arrival = time(runs, lines as u64, || ingest(&[&path], Order::Arrival, 1))?;
         let ordered = time(runs, lines as u64, || ingest(&[&path], Order::Time, 1))?;
         // Two files on two worker threads: per-second figures count both.
-        let two = time(runs, 2 * lines as u64, || ingest(&[&path, &copy], Order::Arrival, 2))? / 2.0;
-        let two_ordered = time(runs, 2 * lines as u64, || ingest(&[&path, &copy], Order::Time, 2))? / 2.0;
+        let two = time(runs, 2 * lines as u64, || {
+            ingest(&[&path, &copy], Order::Arrival, 2)
+        })? / 2.0;
+        let two_ordered = time(runs, 2 * lines as u64, || {
+            ingest(&[&path, &copy], Order::Time, 2)
+        })? / 2.0;
         for (stage, secs) in [
             (format!("{name}: read + memchr (limit)"), limit),
             (format!("{name}: decode only (in memory)"), decode),
             (format!("{name}: ingest file, arrival order"), arrival),
             (format!("{name}: ingest file, time order"), ordered),
             (format!("{name}: 2 files, 2 threads, arrival"), two),
-            (format!("{name}: 2 files, 2 threads, time order"), two_ordered),
+            (
+                format!("{name}: 2 files, 2 threads, time order"),
+                two_ordered,
+            ),
         ] {
             println!(
                 "{:<34} {:>12.0} {:>10.1} {:>9.1}x",

@@ -191,3 +191,40 @@ fn help_describes_every_flag() {
         assert!(help.contains(flag), "{flag} missing from help");
     }
 }
+
+#[test]
+fn json_lines_with_a_mapping_file() {
+    let data = "crates/decode/tests/data/jsonl/app.ndjson";
+    let out = phiwatch(
+        &[
+            "events",
+            data,
+            "--mapping",
+            "crates/decode/tests/data/jsonl/app-mapping.toml",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let events = jsonl(&out);
+    assert_eq!(events.len(), 5);
+    assert!(events.iter().all(|e| e["dataset"] == "ehr.audit"));
+    assert_eq!(events[0]["fields"]["user.name"], "dr.smith");
+    assert_eq!(events[0]["fields"]["event.action"], "read");
+    let out = phiwatch(
+        &[
+            "events",
+            data,
+            "--mapping",
+            "crates/decode/tests/data/jsonl/bad-mapping.toml",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("invalid field mapping (11 problems)"),
+        "{stderr}"
+    );
+    let out = phiwatch(&["events", data, "--mapping", "no/such/mapping.toml"], None);
+    assert_eq!(out.status.code(), Some(1));
+}
