@@ -255,6 +255,16 @@ impl ZeekTsvDecoder {
                 rule: zeek_common::rule_for(self.dataset.kind, name),
             });
         }
+        if self.ts_col.is_none() {
+            // Logs without `ts` (custom streams) are placed by their first
+            // time column.
+            self.ts_col = self.cols.iter().position(|c| {
+                c.ty == Ty {
+                    scalar: Scalar::Time,
+                    container: false,
+                }
+            });
+        }
     }
 
     fn record(&mut self, line: &[u8], origin: Origin) -> Result<Option<Event>, DecodeError> {

@@ -178,8 +178,8 @@ baseline/scripts.base.frameworks.logging.ascii-json-optional/testing_nullfields.
 # zeek-cut logs: 9 header lines, real times.
 zeek-cut-logs/conn.log                                                              tsv   9   5   0 -        5
 zeek-cut-logs/conncomma.log                                                         tsv   9   5   0 -        5
-# Columns ts1 and ts2, no `ts`.
-zeek-cut-logs/multiple-times.log                                                    tsv   9   0   4 time     0
+# Columns ts1 and ts2, no `ts`: the first time column places the record.
+zeek-cut-logs/multiple-times.log                                                    tsv   9   4   0 -        4
 zeek-cut-logs/time-optional.log                                                     tsv   9   1   0 -        1
 zeek-cut-logs/unset-field.log                                                       tsv   9   1   0 -        1
 # OTRF APT29: one JSON object per line, real times.
@@ -945,12 +945,19 @@ fn bad_ts_values_are_time_errors_that_quote_nothing() {
         assert_eq!(out.errors[0].1.kind, ErrorKind::Time);
         assert_eq!(out.errors[0].1.reason, want);
     }
-    // No ts column at all.
+    // No `ts` column: the first time-typed column is the event time.
     let out = run(Format::ZeekTsv, &data("zeek-cut-logs/multiple-times.log"));
-    assert!(out
-        .errors
-        .iter()
-        .all(|(_, e)| e.reason == "ts: missing (no ts field)"));
+    assert!(out.errors.is_empty());
+    assert_eq!(out.events.len(), 4);
+    assert_eq!(
+        out.events[0].time().to_rfc3339(),
+        "2012-02-21T16:52:55.736107Z"
+    );
+    // No time column at all.
+    let input = "#separator \\x09\n#fields\tuid\tproto\n#types\tstring\tenum\nC1\ttcp\n";
+    let out = run(Format::ZeekTsv, input.as_bytes());
+    assert_eq!(out.errors.len(), 1);
+    assert_eq!(out.errors[0].1.reason, "ts: missing (no ts field)");
 }
 
 #[test]
