@@ -59,6 +59,16 @@ pub struct EventsArgs {
     #[arg(long, value_name = "FIELDS")]
     pub vpc_fields: Option<String>,
 
+    /// PostgreSQL `log_line_prefix` of stderr logs, e.g. '%m [%p] %q%u@%d '
+    /// (autodetected when not given).
+    #[arg(long, value_name = "PREFIX")]
+    pub pg_prefix: Option<String>,
+
+    /// Year of timestamps written without one (RFC 3164 syslog, auth.log);
+    /// default: the year each file was last modified.
+    #[arg(long, value_name = "YEAR")]
+    pub year: Option<i32>,
+
     /// Worker threads (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -130,6 +140,8 @@ pub fn run(args: EventsArgs) -> Result<u8, CliError> {
         decoder: DecoderConfig {
             mapping,
             vpc_fields: args.vpc_fields.clone(),
+            pg_prefix: args.pg_prefix.clone(),
+            year: args.year,
         },
         order: match args.order {
             OrderArg::Time => Order::Time,

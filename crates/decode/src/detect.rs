@@ -1,7 +1,9 @@
 //! Format detection by content: a look at the first bytes of a source
 //! (after decompression) decides the format and how to frame records.
 
-use crate::{vpcflow, Format};
+use crate::{
+    access, authlog, entra, fhir, mssql, mysql, okta, postgres, syslog, vpcflow, windows, Format,
+};
 
 /// How a source's bytes are cut into records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,9 +11,11 @@ pub enum Framing {
     /// One record per line.
     Lines,
     /// A stream of JSON documents, possibly pretty-printed: top-level arrays
-    /// are expanded, and a CloudTrail `{"Records":[…]}` envelope gives one
-    /// record per element.
+    /// are expanded, a CloudTrail `{"Records":[…]}` envelope gives one
+    /// record per element, and a FHIR Bundle one record per entry resource.
     JsonDocuments,
+    /// A binary Windows EVTX file: one record per event, rendered as JSON.
+    Evtx,
 }
 
 /// What detection decided.
@@ -46,6 +50,12 @@ const LINES_TO_TRY: usize = 8;
 /// assert_eq!((d.format, d.framing), (Format::CloudTrail, Framing::JsonDocuments));
 /// ```
 pub fn detect(sample: &[u8]) -> Option<Detected> {
+    if sample.starts_with(b"ElfFile\0") {
+        return Some(Detected {
+            format: Format::Windows,
+            framing: Framing::Evtx,
+        });
+    }
     let sample = sample.strip_prefix(b"\xef\xbb\xbf").unwrap_or(sample);
     let lines: Vec<&[u8]> = sample
         .split(|&b| b == b'\n')
@@ -61,7 +71,7 @@ pub fn detect(sample: &[u8]) -> Option<Detected> {
             format: sniff_json_format(sample),
             framing: Framing::JsonDocuments,
         }),
-        _ => detect_text(first),
+        _ => detect_text(&lines),
     }
 }
 
@@ -80,7 +90,7 @@ fn detect_hash(lines: &[&[u8]]) -> Option<Detected> {
         .collect();
     match rest.first() {
         Some(l) if l.starts_with(b"{") => detect_json_lines(&rest, b""),
-        Some(l) => detect_text(l),
+        Some(_) => detect_text(&rest),
         None => None,
     }
 }
@@ -93,6 +103,12 @@ fn detect_json_lines(lines: &[&[u8]], sample: &[u8]) -> Option<Detected> {
         if obj.get("Records").is_some_and(|r| r.is_array()) {
             return Some(Detected {
                 format: Format::CloudTrail,
+                framing: Framing::JsonDocuments,
+            });
+        }
+        if obj.get("resourceType").and_then(|t| t.as_str()) == Some("Bundle") {
+            return Some(Detected {
+                format: Format::FhirAudit,
                 framing: Framing::JsonDocuments,
             });
         }
@@ -139,6 +155,20 @@ fn classify_keys(has: impl Fn(&str) -> bool) -> Format {
         .any(|k| has(k))
     {
         Format::ZeekJson
+    } else if windows::detect_json(&has) {
+        Format::Windows
+    } else if fhir::detect_json(&has) {
+        Format::FhirAudit
+    } else if okta::detect_json(&has) {
+        Format::Okta
+    } else if entra::detect_json(&has) {
+        Format::EntraSignIn
+    } else if mysql::detect_json(&has) {
+        Format::MysqlAudit
+    } else if mssql::detect_json(&has) {
+        Format::MssqlAudit
+    } else if access::detect_json(&has) {
+        Format::AccessJson
     } else {
         Format::JsonLines
     }
@@ -156,7 +186,11 @@ fn sniff_json_format(sample: &[u8]) -> Format {
     classify_keys(has)
 }
 
-fn detect_text(first: &[u8]) -> Option<Detected> {
+/// A test of a source's first lines for one text format.
+type LinesProbe = fn(&[&[u8]]) -> bool;
+
+fn detect_text(lines: &[&[u8]]) -> Option<Detected> {
+    let first = lines.first()?;
     let tokens: Vec<&[u8]> = first
         .split(|&b| b == b' ')
         .filter(|t| !t.is_empty())
@@ -172,7 +206,20 @@ fn detect_text(first: &[u8]) -> Option<Detected> {
     if vpc_header || vpc_v2 {
         return Detected::lines(Format::VpcFlow);
     }
-    None
+    // Most specific first: auth.log lines are syslog lines from known
+    // programs, so they are tried before syslog.
+    let text_formats: [(LinesProbe, Format); 6] = [
+        (postgres::detect_csv, Format::PostgresCsv),
+        (postgres::detect_text, Format::PostgresLog),
+        (mssql::detect_text, Format::MssqlAudit),
+        (access::detect_text, Format::AccessLog),
+        (authlog::detect_text, Format::AuthLog),
+        (syslog::detect_text, Format::Syslog),
+    ];
+    text_formats
+        .iter()
+        .find(|(looks, _)| looks(lines))
+        .and_then(|(_, f)| Detected::lines(*f))
 }
 
 #[cfg(test)]

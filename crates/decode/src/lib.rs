@@ -20,12 +20,22 @@ use std::sync::Arc;
 
 use phiwatch_event::{Event, Origin};
 
+mod access;
+mod authlog;
 mod cloudtrail;
 mod detect;
+mod entra;
+mod fhir;
 pub mod json;
 mod jsonl;
+mod mssql;
+mod mysql;
+mod okta;
+mod postgres;
 mod suricata;
+mod syslog;
 mod vpcflow;
+mod windows;
 mod zeek_common;
 mod zeek_json;
 mod zeek_tsv;
@@ -42,6 +52,9 @@ pub struct DecodeError {
     pub kind: ErrorKind,
     /// A short human-readable reason.
     pub reason: String,
+    /// The line the problem belongs to, when it is not the line just given
+    /// to the decoder (a record spanning lines is judged when it ends).
+    pub line: Option<u64>,
 }
 
 impl DecodeError {
@@ -50,7 +63,14 @@ impl DecodeError {
         DecodeError {
             kind,
             reason: reason.into(),
+            line: None,
         }
+    }
+
+    /// The same error, attributed to `line`.
+    pub fn at_line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
     }
 }
 
@@ -98,8 +118,22 @@ impl ErrorKind {
 /// formats with headers (Zeek TSV, VPC flow) keep state between records.
 pub trait Decoder: Send {
     /// Decodes one record (without its line terminator). `Ok(None)` means the
-    /// bytes were not a record (a header, comment or blank line).
+    /// bytes were not a record of their own (a header, comment or blank
+    /// line, or a line that continues a record spanning lines).
+    ///
+    /// A format whose records span lines (PostgreSQL statements, CSV with
+    /// quoted newlines) keeps the record until the next one starts, then
+    /// returns it (with the origin of its first line) while keeping the new
+    /// line; errors about such a record carry its line (see
+    /// [`DecodeError::at_line`]).
     fn decode(&mut self, record: &[u8], origin: Origin) -> Result<Option<Event>, DecodeError>;
+
+    /// Called once at the end of the source: returns a record still held
+    /// (the last record of a format whose records span lines). The default
+    /// holds nothing.
+    fn finish(&mut self) -> Option<Result<Event, DecodeError>> {
+        None
+    }
 }
 
 /// The formats phiwatch reads.
@@ -115,6 +149,32 @@ pub enum Format {
     CloudTrail,
     /// AWS VPC Flow Logs, default or custom field list.
     VpcFlow,
+    /// PostgreSQL server log (stderr format with a `log_line_prefix`),
+    /// including pgAudit `AUDIT:` records.
+    PostgresLog,
+    /// PostgreSQL csvlog, including pgAudit `AUDIT:` records.
+    PostgresCsv,
+    /// MySQL Enterprise / Percona / MariaDB audit plugin JSON.
+    MysqlAudit,
+    /// Microsoft SQL Server audit records (`fn_get_audit_file`) as CSV or JSON.
+    MssqlAudit,
+    /// FHIR R4 AuditEvent: resources, Bundles, NDJSON.
+    FhirAudit,
+    /// nginx / Apache access logs, combined and common formats.
+    AccessLog,
+    /// JSON access logs (nginx `escape=json`, load balancers, API gateways).
+    AccessJson,
+    /// Okta System Log JSON.
+    Okta,
+    /// Microsoft Entra ID sign-in logs JSON.
+    EntraSignIn,
+    /// Linux `auth.log` / `secure` (sshd, sudo, su, PAM).
+    AuthLog,
+    /// Windows events: EVTX records and their JSON exports (evtx_dump,
+    /// Chainsaw, Hayabusa).
+    Windows,
+    /// Syslog RFC 3164 / RFC 5424, with CEF or LEEF payloads.
+    Syslog,
     /// Generic JSON lines (ECS or any shape), with an optional field mapping.
     JsonLines,
 }
@@ -127,6 +187,18 @@ impl Format {
         Format::SuricataEve,
         Format::CloudTrail,
         Format::VpcFlow,
+        Format::PostgresLog,
+        Format::PostgresCsv,
+        Format::MysqlAudit,
+        Format::MssqlAudit,
+        Format::FhirAudit,
+        Format::AccessLog,
+        Format::AccessJson,
+        Format::Okta,
+        Format::EntraSignIn,
+        Format::AuthLog,
+        Format::Windows,
+        Format::Syslog,
         Format::JsonLines,
     ];
 
@@ -138,6 +210,18 @@ impl Format {
             Format::SuricataEve => "suricata",
             Format::CloudTrail => "cloudtrail",
             Format::VpcFlow => "vpcflow",
+            Format::PostgresLog => "postgres",
+            Format::PostgresCsv => "postgres-csv",
+            Format::MysqlAudit => "mysql-audit",
+            Format::MssqlAudit => "mssql-audit",
+            Format::FhirAudit => "fhir-audit",
+            Format::AccessLog => "access-log",
+            Format::AccessJson => "access-json",
+            Format::Okta => "okta",
+            Format::EntraSignIn => "entra-signin",
+            Format::AuthLog => "auth-log",
+            Format::Windows => "windows",
+            Format::Syslog => "syslog",
             Format::JsonLines => "json",
         }
     }
@@ -155,6 +239,18 @@ impl Format {
             Format::SuricataEve => Box::new(suricata::SuricataDecoder::new()),
             Format::CloudTrail => Box::new(cloudtrail::CloudTrailDecoder::new()),
             Format::VpcFlow => Box::new(vpcflow::VpcFlowDecoder::new(cfg.vpc_fields.as_deref())?),
+            Format::PostgresLog => Box::new(postgres::PostgresLogDecoder::new(cfg)?),
+            Format::PostgresCsv => Box::new(postgres::PostgresCsvDecoder::new(cfg)),
+            Format::MysqlAudit => Box::new(mysql::MysqlAuditDecoder::new(cfg)),
+            Format::MssqlAudit => Box::new(mssql::MssqlAuditDecoder::new(cfg)),
+            Format::FhirAudit => Box::new(fhir::FhirAuditDecoder::new(cfg)),
+            Format::AccessLog => Box::new(access::AccessLogDecoder::new(cfg)),
+            Format::AccessJson => Box::new(access::AccessJsonDecoder::new(cfg)),
+            Format::Okta => Box::new(okta::OktaDecoder::new(cfg)),
+            Format::EntraSignIn => Box::new(entra::EntraDecoder::new(cfg)),
+            Format::AuthLog => Box::new(authlog::AuthLogDecoder::new(cfg)),
+            Format::Windows => Box::new(windows::WindowsDecoder::new(cfg)),
+            Format::Syslog => Box::new(syslog::SyslogDecoder::new(cfg)),
             Format::JsonLines => Box::new(jsonl::JsonLinesDecoder::new(cfg.mapping.clone())),
         })
     }
@@ -174,4 +270,10 @@ pub struct DecoderConfig {
     /// VPC flow field list for files without a header line
     /// (space-separated, e.g. `"version account-id … log-status"`).
     pub vpc_fields: Option<String>,
+    /// PostgreSQL `log_line_prefix` of stderr logs (autodetected when unset).
+    pub pg_prefix: Option<String>,
+    /// The year of timestamps that carry none (RFC 3164 syslog, auth.log).
+    /// The ingest layer sets it from the file's modification time when the
+    /// user does not.
+    pub year: Option<i32>,
 }

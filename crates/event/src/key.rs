@@ -163,6 +163,76 @@ normalized_keys! {
     DB_SQL_TABLE = "db.sql.table";
     DB_STATEMENT = "db.statement";
     DB_RESPONSE_RETURNED_ROWS = "db.response.returned_rows";
+    // --- issue 3: databases, web, identity, Windows, syslog ---
+    EVENT_CODE = "event.code";
+    EVENT_REASON = "event.reason";
+    LOG_LEVEL = "log.level";
+    LOG_SYSLOG_PRIORITY = "log.syslog.priority";
+    LOG_SYSLOG_FACILITY_CODE = "log.syslog.facility.code";
+    LOG_SYSLOG_SEVERITY_CODE = "log.syslog.severity.code";
+    LOG_SYSLOG_HOSTNAME = "log.syslog.hostname";
+    LOG_SYSLOG_APPNAME = "log.syslog.appname";
+    LOG_SYSLOG_PROCID = "log.syslog.procid";
+    LOG_SYSLOG_MSGID = "log.syslog.msgid";
+    OBSERVER_VERSION = "observer.version";
+    OBSERVER_HOSTNAME = "observer.hostname";
+    OBSERVER_TYPE = "observer.type";
+    SOURCE_ADDRESS = "source.address";
+    DESTINATION_ADDRESS = "destination.address";
+    SOURCE_USER_NAME = "source.user.name";
+    DESTINATION_USER_NAME = "destination.user.name";
+    SOURCE_GEO_COUNTRY_ISO_CODE = "source.geo.country_iso_code";
+    SOURCE_GEO_COUNTRY_NAME = "source.geo.country_name";
+    SOURCE_GEO_REGION_NAME = "source.geo.region_name";
+    SOURCE_GEO_CITY_NAME = "source.geo.city_name";
+    SOURCE_GEO_LATITUDE = "source.geo.location.lat";
+    SOURCE_GEO_LONGITUDE = "source.geo.location.lon";
+    SOURCE_AS_NUMBER = "source.as.number";
+    SOURCE_AS_ORGANIZATION_NAME = "source.as.organization.name";
+    USER_FULL_NAME = "user.full_name";
+    USER_ROLES = "user.roles";
+    USER_EFFECTIVE_NAME = "user.effective.name";
+    USER_TARGET_NAME = "user.target.name";
+    USER_TARGET_ID = "user.target.id";
+    URL_FULL = "url.full";
+    URL_SCHEME = "url.scheme";
+    URL_PORT = "url.port";
+    HTTP_REQUEST_BYTES = "http.request.bytes";
+    HTTP_RESPONSE_BYTES = "http.response.bytes";
+    HTTP_REQUEST_ID = "http.request.id";
+    PROCESS_PID = "process.pid";
+    PROCESS_EXECUTABLE = "process.executable";
+    PROCESS_COMMAND_LINE = "process.command_line";
+    PROCESS_PARENT_EXECUTABLE = "process.parent.executable";
+    PROCESS_PARENT_COMMAND_LINE = "process.parent.command_line";
+    PROCESS_PARENT_PID = "process.parent.pid";
+    PROCESS_USER_NAME = "process.user.name";
+    REGISTRY_PATH = "registry.path";
+    DB_RESPONSE_AFFECTED_ROWS = "phiwatch.db.affected_rows";
+    /// The database session a statement belongs to (PostgreSQL backend
+    /// pid + session start, MySQL connection id, SQL Server session id).
+    DB_SESSION_ID = "phiwatch.db.session_id";
+    /// pgAudit class (READ, WRITE, DDL, ROLE, FUNCTION, MISC) or the
+    /// equivalent audit category of other databases.
+    DB_AUDIT_CLASS = "phiwatch.db.audit_class";
+    /// The kind of database object (TABLE, VIEW, FUNCTION, …).
+    DB_OBJECT_TYPE = "phiwatch.db.object_type";
+    /// Bind parameters of a statement (may hold PHI; never printed unredacted
+    /// once PHI redaction lands).
+    DB_PARAMETERS = "phiwatch.db.parameters";
+    /// The client application name (PostgreSQL `application_name`, SQL
+    /// Server `application_name`, an OAuth client, an Entra app).
+    CLIENT_APPLICATION = "phiwatch.client.application";
+    /// Patients a record touched (FHIR `Patient/…` references, ids), a list.
+    PATIENT_IDS = "phiwatch.patient.ids";
+    /// The type of resource a record is about (FHIR `Patient`, `Observation`, …).
+    RESOURCE_TYPE = "phiwatch.resource.type";
+    /// The id of the resource a record is about.
+    RESOURCE_ID = "phiwatch.resource.id";
+    /// Seconds the upstream (application server) took, from access logs.
+    HTTP_UPSTREAM_TIME = "phiwatch.http.upstream_time";
+    /// How the user authenticated (`password`, `publickey`, `mfa`, …).
+    AUTH_METHOD = "phiwatch.auth.method";
     // --- phiwatch's own ---
     /// The decoder that produced the event (`zeek-tsv`, `cloudtrail`, …).
     PHIWATCH_FORMAT = "phiwatch.format";
@@ -192,6 +262,13 @@ const RAW_SECTIONS: &[&[&str]] = &[
     crate::raw_names::SURICATA,
     crate::raw_names::CLOUDTRAIL,
     crate::raw_names::VPCFLOW,
+    crate::raw_names::POSTGRES,
+    crate::raw_names::DB_AUDIT,
+    crate::raw_names::FHIR,
+    crate::raw_names::WEB,
+    crate::raw_names::IDENTITY,
+    crate::raw_names::WINDOWS,
+    crate::raw_names::SYSLOG,
 ];
 
 struct Registry {

@@ -494,3 +494,24 @@ pub(crate) const VPCFLOW: &[&str] = &[
     "ecs-task-id",
     "reject-reason",
 ];
+
+/// PostgreSQL server log and pgAudit fields.
+pub(crate) const POSTGRES: &[&str] = &[];
+
+/// MySQL/MariaDB/Percona and SQL Server audit fields.
+pub(crate) const DB_AUDIT: &[&str] = &[];
+
+/// FHIR AuditEvent fields, flattened with `.`.
+pub(crate) const FHIR: &[&str] = &[];
+
+/// Access log fields (text formats and JSON access logs).
+pub(crate) const WEB: &[&str] = &[];
+
+/// Okta, Entra ID sign-in and auth.log fields.
+pub(crate) const IDENTITY: &[&str] = &[];
+
+/// Windows event fields under the names Sigma rules use.
+pub(crate) const WINDOWS: &[&str] = &[];
+
+/// Syslog header, CEF and LEEF fields.
+pub(crate) const SYSLOG: &[&str] = &[];

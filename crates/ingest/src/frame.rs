@@ -126,6 +126,31 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// Everything not yet framed, to the end of the stream, up to `max`
+    /// bytes (for binary sources that are not line-based).
+    pub(crate) fn read_rest(&mut self, max: usize) -> io::Result<Vec<u8>> {
+        let mut out = self.buf[self.start..self.end].to_vec();
+        self.start = self.end;
+        let mut chunk = vec![0u8; 256 * 1024];
+        while !self.eof {
+            match self.inner.read(&mut chunk) {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    if out.len() + n > max {
+                        return Err(io::Error::other(format!(
+                            "larger than the {max} byte limit (--max-document-bytes)"
+                        )));
+                    }
+                    out.extend_from_slice(&chunk[..n]);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.offset += out.len() as u64;
+        Ok(out)
+    }
+
     /// Bytes held after a read error (an incomplete last line).
     pub(crate) fn pending(&self) -> usize {
         self.end - self.start
@@ -265,15 +290,35 @@ pub(crate) fn split_documents(text: &str) -> (Vec<DocRecord>, Option<(u64, Strin
                 Err(e) => return (out, Some((e.line() as u64, e.to_string()))),
             }
         } else if s.starts_with('{') {
+            /// Containers whose elements are the records: a CloudTrail
+            /// `Records` file, a FHIR Bundle's entry resources.
             #[derive(serde::Deserialize)]
             struct Envelope<'a> {
                 #[serde(borrow, rename = "Records")]
                 records: Option<Vec<&'a RawValue>>,
+                #[serde(borrow, rename = "resourceType")]
+                resource_type: Option<&'a str>,
+                #[serde(borrow)]
+                entry: Option<Vec<Entry<'a>>>,
+            }
+            #[derive(serde::Deserialize)]
+            struct Entry<'a> {
+                #[serde(borrow)]
+                resource: Option<&'a RawValue>,
             }
             match serde_json::from_str::<Envelope<'_>>(s) {
                 Ok(Envelope {
                     records: Some(items),
+                    ..
                 }) => items.iter().for_each(|r| push(&mut out, r, &mut lines)),
+                Ok(Envelope {
+                    resource_type: Some("Bundle"),
+                    entry: Some(entries),
+                    ..
+                }) => entries
+                    .iter()
+                    .filter_map(|e| e.resource)
+                    .for_each(|r| push(&mut out, r, &mut lines)),
                 _ => push(&mut out, raw, &mut lines),
             }
         } else {
@@ -368,6 +413,17 @@ mod tests {
                 ("{\"b\":1}", 7),
                 ("{\"b\":2}", 7),
                 ("{\"c\":3}", 8)
+            ]
+        );
+        let bundle = "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"resourceType\":\"AuditEvent\",\"id\":\"1\"}},{\"fullUrl\":\"x\"},{\"resource\":{\"id\":\"2\"}}]}";
+        let (recs, err) = split_documents(bundle);
+        assert!(err.is_none());
+        let got: Vec<&str> = recs.iter().map(|r| &bundle[r.start..r.end]).collect();
+        assert_eq!(
+            got,
+            [
+                "{\"resourceType\":\"AuditEvent\",\"id\":\"1\"}",
+                "{\"id\":\"2\"}"
             ]
         );
         let (recs, err) = split_documents("{\"a\":1}\n{\"b\":");

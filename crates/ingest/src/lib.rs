@@ -37,6 +37,7 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+mod evtx;
 mod frame;
 mod input;
 mod run;

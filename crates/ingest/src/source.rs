@@ -7,6 +7,7 @@ use std::sync::Arc;
 use phiwatch_decode::{detect, DecodeError, Decoder, ErrorKind, Format, Framing};
 use phiwatch_event::{Event, Origin, Timestamp};
 
+use crate::evtx::EvtxFramer;
 use crate::frame::{decompress, split_documents, Counting, DocRecord, Line, LineReader};
 use crate::input::{io_reason, InputSpec};
 use crate::stats::{Diagnostic, SourceInfo, SourceStats};
@@ -22,6 +23,7 @@ enum Framer {
         records: std::vec::IntoIter<DocRecord>,
         error: Option<(u64, String)>,
     },
+    Evtx(Box<EvtxFramer>),
 }
 
 /// An open source that yields accepted events and counts everything else.
@@ -33,6 +35,8 @@ pub(crate) struct SourceReader {
     cfg: Arc<IngestConfig>,
     sink: Arc<dyn crate::DiagnosticSink>,
     done: bool,
+    /// The framer is exhausted; the decoder may still hold a record.
+    framed_all: bool,
     /// Records up to this index were already diagnosed (by a probe).
     quiet: u64,
 }
@@ -100,6 +104,7 @@ impl SourceReader {
                 cfg,
                 sink,
                 done: true,
+                framed_all: true,
                 quiet: 0,
             });
         }
@@ -125,7 +130,11 @@ impl SourceReader {
             }
         };
         stats.format = Some(format);
-        let decoder = match format.decoder(&cfg.decoder) {
+        let mut decoder_cfg = cfg.decoder.clone();
+        if decoder_cfg.year.is_none() {
+            decoder_cfg.year = Some(year_of(spec));
+        }
+        let decoder = match format.decoder(&decoder_cfg) {
             Ok(d) => d,
             Err(e) => return Err(fail(stats, e.reason)),
         };
@@ -143,6 +152,13 @@ impl SourceReader {
                 }
                 Err(reason) => return Err(fail(stats, reason)),
             },
+            Framing::Evtx => match EvtxFramer::open(&mut lines, cfg.max_document_bytes) {
+                Ok(f) => {
+                    stats.bytes = f.len();
+                    Framer::Evtx(Box::new(f))
+                }
+                Err(reason) => return Err(fail(stats, reason)),
+            },
         };
         Ok(SourceReader {
             info,
@@ -152,6 +168,7 @@ impl SourceReader {
             cfg,
             sink,
             done: false,
+            framed_all: false,
             quiet: 0,
         })
     }
@@ -160,6 +177,20 @@ impl SourceReader {
     /// are counted and reported on the way.
     pub(crate) fn next_event(&mut self) -> Option<Event> {
         while !self.done {
+            if self.framed_all {
+                // A decoder whose records span lines may hold the last one.
+                self.done = true;
+                match self.decoder.finish() {
+                    Some(Ok(ev)) => {
+                        self.stats.records += 1;
+                        self.stats.accepted += 1;
+                        return Some(ev);
+                    }
+                    Some(Err(e)) => self.reject(0, e),
+                    None => {}
+                }
+                break;
+            }
             let outcome = match &mut self.framer {
                 Framer::Lines(lines) => match lines.next_line() {
                     Ok(Some(Line::Text(bytes, line, offset))) => {
@@ -183,13 +214,13 @@ impl SourceReader {
                     )),
                     Ok(None) => {
                         self.stats.bytes = lines.position();
-                        self.done = true;
+                        self.framed_all = true;
                         None
                     }
                     Err(e) => {
                         self.stats.bytes = lines.position();
                         let pending = lines.pending();
-                        self.done = true;
+                        self.framed_all = true;
                         self.source_error(format!(
                             "read error after line {}: {}",
                             self.stats.records + self.stats.meta_lines,
@@ -222,7 +253,7 @@ impl SourceReader {
                         Some((r.line, self.decoder.decode(bytes, origin)))
                     }
                     None => {
-                        self.done = true;
+                        self.framed_all = true;
                         error.take().map(|(line, reason)| {
                             (
                                 line,
@@ -232,6 +263,24 @@ impl SourceReader {
                                 )),
                             )
                         })
+                    }
+                },
+                Framer::Evtx(f) => match f.next_record() {
+                    None => {
+                        self.framed_all = true;
+                        None
+                    }
+                    Some(Err(reason)) => {
+                        Some((0, Err(DecodeError::new(ErrorKind::Syntax, reason))))
+                    }
+                    Some(Ok((record_id, json))) => {
+                        let origin = Origin {
+                            source: self.info.id,
+                            line: 0,
+                            offset: record_id,
+                            record: self.stats.records + 1,
+                        };
+                        Some((0, self.decoder.decode(json.as_bytes(), origin)))
                     }
                 },
             };
@@ -250,6 +299,7 @@ impl SourceReader {
     }
 
     fn reject(&mut self, line: u64, e: DecodeError) {
+        let line = e.line.unwrap_or(line);
         self.stats.records += 1;
         self.stats.rejected += 1;
         *self.stats.rejected_by_kind.entry(e.kind).or_default() += 1;
@@ -342,4 +392,22 @@ fn read_document(
             e.utf8_error().valid_up_to()
         )
     })
+}
+
+/// The year for timestamps that carry none: the file's modification year,
+/// else the current year.
+fn year_of(spec: &InputSpec) -> i32 {
+    let modified = match spec {
+        InputSpec::File(p) | InputSpec::Found(p) => {
+            std::fs::metadata(p).and_then(|m| m.modified()).ok()
+        }
+        InputSpec::Stdin => None,
+    };
+    let secs = modified
+        .unwrap_or_else(std::time::SystemTime::now)
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Timestamp::from_secs(secs)
+        .and_then(|t| t.to_rfc3339().get(..4).and_then(|y| y.parse().ok()))
+        .unwrap_or(1970)
 }
