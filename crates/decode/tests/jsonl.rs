@@ -276,7 +276,7 @@ fn bad_mapping_reports_every_problem() {
     let expected: Vec<(usize, usize, &str)> = vec![
         (4, 10, "unknown time format `fortnightly` (expected one of: auto, rfc3339, epoch_s, epoch_ms, epoch_us, epoch_ns)"),
         (5, 1, "unknown key `zone` in [time] (expected `field` or `format`)"),
-        (9, 1, "[fields] `source.address` is not a normalized field name"),
+        (9, 1, "[fields] `source.hostname` is not a normalized field name"),
         (10, 15, "the source field name must not be empty"),
         (11, 22, "expected a source field name (a string) or { from = \"…\", convert = \"…\" }, not an integer"),
         (12, 43, "unknown conversion `upper` (expected same, ip, int, lower or time)"),
