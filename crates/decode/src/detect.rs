@@ -208,10 +208,11 @@ fn detect_text(lines: &[&[u8]]) -> Option<Detected> {
     }
     // Most specific first: auth.log lines are syslog lines from known
     // programs, so they are tried before syslog.
-    let text_formats: [(LinesProbe, Format); 6] = [
+    let text_formats: [(LinesProbe, Format); 7] = [
         (postgres::detect_csv, Format::PostgresCsv),
         (postgres::detect_text, Format::PostgresLog),
         (mssql::detect_text, Format::MssqlAudit),
+        (mysql::detect_text, Format::MysqlAudit),
         (access::detect_text, Format::AccessLog),
         (authlog::detect_text, Format::AuthLog),
         (syslog::detect_text, Format::Syslog),

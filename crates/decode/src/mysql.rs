@@ -23,3 +23,8 @@ impl Decoder for MysqlAuditDecoder {
 pub(crate) fn detect_json(_has: &dyn Fn(&str) -> bool) -> bool {
     false
 }
+
+/// Whether these first non-empty lines are a MariaDB `server_audit` CSV log.
+pub(crate) fn detect_text(_lines: &[&[u8]]) -> bool {
+    false
+}
