@@ -106,6 +106,13 @@ fn detect_json_lines(lines: &[&[u8]], sample: &[u8]) -> Option<Detected> {
                 framing: Framing::JsonDocuments,
             });
         }
+        if obj.contains_key("@odata.context") && obj.get("value").is_some_and(|v| v.is_array()) {
+            // A Microsoft Graph page: the records are the `value` elements.
+            return Some(Detected {
+                format: sniff_json_format(first),
+                framing: Framing::JsonDocuments,
+            });
+        }
         if obj.get("resourceType").and_then(|t| t.as_str()) == Some("Bundle") {
             return Some(Detected {
                 format: Format::FhirAudit,

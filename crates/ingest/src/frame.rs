@@ -291,7 +291,8 @@ pub(crate) fn split_documents(text: &str) -> (Vec<DocRecord>, Option<(u64, Strin
             }
         } else if s.starts_with('{') {
             /// Containers whose elements are the records: a CloudTrail
-            /// `Records` file, a FHIR Bundle's entry resources.
+            /// `Records` file, a FHIR Bundle's entry resources, a Microsoft
+            /// Graph page's `value` (Entra sign-ins).
             #[derive(serde::Deserialize)]
             struct Envelope<'a> {
                 #[serde(borrow, rename = "Records")]
@@ -300,6 +301,10 @@ pub(crate) fn split_documents(text: &str) -> (Vec<DocRecord>, Option<(u64, Strin
                 resource_type: Option<&'a str>,
                 #[serde(borrow)]
                 entry: Option<Vec<Entry<'a>>>,
+                #[serde(borrow, rename = "@odata.context")]
+                odata_context: Option<&'a str>,
+                #[serde(borrow)]
+                value: Option<Vec<&'a RawValue>>,
             }
             #[derive(serde::Deserialize)]
             struct Entry<'a> {
@@ -319,6 +324,11 @@ pub(crate) fn split_documents(text: &str) -> (Vec<DocRecord>, Option<(u64, Strin
                     .iter()
                     .filter_map(|e| e.resource)
                     .for_each(|r| push(&mut out, r, &mut lines)),
+                Ok(Envelope {
+                    odata_context: Some(_),
+                    value: Some(items),
+                    ..
+                }) => items.iter().for_each(|r| push(&mut out, r, &mut lines)),
                 _ => push(&mut out, raw, &mut lines),
             }
         } else {
@@ -426,6 +436,9 @@ mod tests {
                 "{\"id\":\"2\"}"
             ]
         );
+        let page = "{\"@odata.context\":\"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns\",\"value\":[{\"id\":\"a\"},{\"id\":\"b\"}]}";
+        let (recs, _) = split_documents(page);
+        assert_eq!(recs.len(), 2);
         let (recs, err) = split_documents("{\"a\":1}\n{\"b\":");
         assert_eq!(recs.len(), 1);
         assert_eq!(err.unwrap().0, 2);
