@@ -119,7 +119,7 @@ fn detect_json_lines(lines: &[&[u8]], sample: &[u8]) -> Option<Detected> {
                 framing: Framing::JsonDocuments,
             });
         }
-        return Detected::lines(classify_keys(|k| obj.contains_key(k)));
+        return Detected::lines(classify_keys(|k| has_path(&obj, k)));
     }
     let sniff_source = if sample.is_empty() { first } else { sample };
     if first.ends_with(b"}") {
@@ -128,7 +128,7 @@ fn detect_json_lines(lines: &[&[u8]], sample: &[u8]) -> Option<Detected> {
         let format = lines[1..]
             .iter()
             .find_map(|l| object(l))
-            .map(|obj| classify_keys(|k| obj.contains_key(k)))
+            .map(|obj| classify_keys(|k| has_path(&obj, k)))
             .unwrap_or_else(|| sniff_json_format(sniff_source));
         return Detected::lines(format);
     }
@@ -137,6 +137,30 @@ fn detect_json_lines(lines: &[&[u8]], sample: &[u8]) -> Option<Detected> {
         format: sniff_json_format(sniff_source),
         framing: Framing::JsonDocuments,
     })
+}
+
+/// Whether `obj` has the key `path`: a top-level name (which may itself
+/// contain dots, like Zeek's `id.orig_h`), or a dotted path into nested
+/// objects (`Event.System`).
+fn has_path(obj: &serde_json::Map<String, serde_json::Value>, path: &str) -> bool {
+    if obj.contains_key(path) {
+        return true;
+    }
+    let mut parts = path.split('.');
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let mut cur = match obj.get(first) {
+        Some(v) => v,
+        None => return false,
+    };
+    for p in parts {
+        match cur.get(p) {
+            Some(v) => cur = v,
+            None => return false,
+        }
+    }
+    true
 }
 
 /// The format of a JSON object, from which keys it has.
@@ -289,6 +313,11 @@ mod tests {
         );
         check("{\n \"Records\": [\n  {\"eventVersion\":\"1.08\",\"eventName\":\"x\"},\n  {\"eventVersion\":\"1.08\",\"eventName\":\"y\"}\n ]\n}", Some(CloudTrail), JsonDocuments);
         check("{\n \"time\": 5\n}\n", Some(JsonLines), JsonDocuments);
+        check(
+            "{\"Event\":{\"System\":{\"EventID\":4624},\"EventData\":{}},\"message\":\"x\"}\n",
+            Some(Windows),
+            Lines,
+        );
         check("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n", Some(VpcFlow), Lines);
         check("2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n", Some(VpcFlow), Lines);
         check("\u{feff}\n\n#fields\tts\n", Some(ZeekTsv), Lines);

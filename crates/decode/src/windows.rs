@@ -81,9 +81,10 @@ impl Decoder for WindowsDecoder {
 /// Whether a JSON object with these keys is this format (`has` answers for
 /// top-level and dotted nested names).
 pub(crate) fn detect_json(has: &dyn Fn(&str) -> bool) -> bool {
-    // Line probes answer for top-level names only: an `{"Event":…}` line
-    // (evtx_dump, Chainsaw) has no other key, so `Event` without the usual
-    // keys of generic JSON logs is taken as one.
+    // `Event.System` answers for parsed lines; the text sniff used for
+    // pretty-printed documents sees key names only (`System`). An
+    // `{"Event":…}` object without the usual keys of generic JSON logs is
+    // taken as an export too.
     let generic = [
         "@timestamp",
         "timestamp",

@@ -28,7 +28,8 @@ impl EvtxFramer {
         let len = bytes.len() as u64;
         let settings = ParserSettings::new()
             .num_threads(1)
-            .separate_json_attributes(false);
+            .separate_json_attributes(false)
+            .indent(false);
         let parser = EvtxParser::from_buffer(bytes)
             .map_err(|e| format!("not a readable EVTX file: {e}"))?
             .with_configuration(settings.clone());

@@ -94,8 +94,9 @@ struct Pending {
     id: usize,
     /// Records already decoded (and diagnosed) while probing.
     seen: u64,
-    /// Standard input cannot be reopened: the probe's reader and event.
-    stdin: Option<(SourceReader, Event)>,
+    /// The probe's reader and events, kept for standard input (which cannot
+    /// be reopened) and for sources the probe read to the end.
+    preloaded: Option<(SourceReader, Vec<Event>)>,
 }
 
 /// The merge's view of an open source.
@@ -254,10 +255,13 @@ impl Ingest {
         });
     }
 
-    /// Reads every source up to its first event, in parallel. Sources with
-    /// no event are finished here; the others are returned in time order.
+    /// Reads the first events of every source, in parallel, to schedule it
+    /// by the earliest of them (a source's first record is not always its
+    /// earliest). Sources with no event are finished here; the others are
+    /// returned in time order.
     fn probe(&mut self) -> Vec<Pending> {
         let n = self.ctx.infos.len();
+        let probe_events = Limits::for_sources(&self.ctx.cfg, n).window.max(1);
         let probes: Vec<Mutex<Option<Pending>>> = (0..n).map(|_| Mutex::new(None)).collect();
         let done: Vec<Mutex<Option<SourceStats>>> = (0..n).map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
@@ -271,19 +275,19 @@ impl Ingest {
                     }
                     match ctx.open(id) {
                         Err(stats) => put(&done[id], *stats),
-                        Ok(mut reader) => match reader.first_time() {
-                            None => put(&done[id], reader.into_stats()),
-                            Some((first, ev)) => {
+                        Ok(mut reader) => match reader.probe(probe_events) {
+                            (_, None, _) => put(&done[id], reader.into_stats()),
+                            (events, Some(first), ended) => {
                                 let seen = reader.stats.records;
-                                let is_stdin = ctx.specs[id] == InputSpec::Stdin;
-                                let stdin = is_stdin.then_some((reader, ev));
+                                let keep = ended || ctx.specs[id] == InputSpec::Stdin;
+                                let preloaded = keep.then_some((reader, events));
                                 put(
                                     &probes[id],
                                     Pending {
                                         first,
                                         id,
                                         seen,
-                                        stdin,
+                                        preloaded,
                                     },
                                 );
                             }
@@ -399,8 +403,8 @@ impl TimeMerge {
     /// Hands a due source to the workers.
     fn activate(&mut self, p: Pending, cfg: &IngestConfig) {
         let (tx, rx) = unbounded::<Msg>();
-        let opening = match p.stdin {
-            Some((reader, ev)) => Opening::Open(Box::new(reader), Some(ev)),
+        let opening = match p.preloaded {
+            Some((reader, events)) => Opening::Open(Box::new(reader), events),
             None => Opening::Later,
         };
         let task = Task::new(SourceId(p.id as u32), opening, p.seen, cfg, self.limits);

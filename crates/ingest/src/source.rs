@@ -330,9 +330,21 @@ impl SourceReader {
         self.stats.error = Some(reason);
     }
 
-    /// Decodes up to the first accepted event, for scheduling.
-    pub(crate) fn first_time(&mut self) -> Option<(Timestamp, Event)> {
-        self.next_event().map(|e| (e.time(), e))
+    /// Decodes up to `k` events, for scheduling: returns them, their
+    /// earliest time, and whether the source ended within them.
+    pub(crate) fn probe(&mut self, k: usize) -> (Vec<Event>, Option<Timestamp>, bool) {
+        let mut events = Vec::new();
+        let mut earliest: Option<Timestamp> = None;
+        while events.len() < k.max(1) {
+            match self.next_event() {
+                Some(ev) => {
+                    earliest = Some(earliest.map_or(ev.time(), |t| t.min(ev.time())));
+                    events.push(ev);
+                }
+                None => return (events, earliest, true),
+            }
+        }
+        (events, earliest, false)
     }
 
     /// The counters, once the source is read.

@@ -42,8 +42,9 @@ pub(crate) enum Step {
 
 /// How a task gets its reader.
 pub(crate) enum Opening {
-    /// Already open (standard input, read once by the probe).
-    Open(Box<SourceReader>, Option<Event>),
+    /// Already open, with the events the probe read (standard input, which
+    /// cannot be reopened, and sources the probe read to the end).
+    Open(Box<SourceReader>, Vec<Event>),
     /// To open on the first step.
     Later,
 }
@@ -53,7 +54,7 @@ pub(crate) struct Task {
     pub(crate) id: SourceId,
     opening: Option<Opening>,
     reader: Option<Box<SourceReader>>,
-    first: Option<Event>,
+    first: std::vec::IntoIter<Event>,
     /// Records already diagnosed by a probe (not reported again).
     quiet: u64,
     reorder: Reorder,
@@ -76,7 +77,7 @@ impl Task {
             id,
             opening: Some(opening),
             reader: None,
-            first: None,
+            first: Vec::new().into_iter(),
             quiet,
             reorder: Reorder::new(limits.window),
             batch: limits.batch.max(1),
@@ -96,7 +97,7 @@ impl Task {
         if let Some(opening) = self.opening.take() {
             let opened = match opening {
                 Opening::Open(r, first) => {
-                    self.first = first;
+                    self.first = first.into_iter();
                     Ok(r)
                 }
                 Opening::Later => open().map(Box::new),
@@ -114,7 +115,7 @@ impl Task {
         };
         let mut out = Vec::with_capacity(self.batch);
         while out.len() < self.batch {
-            let Some(ev) = self.first.take().or_else(|| reader.next_event()) else {
+            let Some(ev) = self.first.next().or_else(|| reader.next_event()) else {
                 return self.finish(out);
             };
             let t = ev.time();
