@@ -61,7 +61,7 @@ pub fn write_summary(out: &mut impl Write, report: &Report, hidden: u64) -> std:
     let few = report.sources.len() <= 20;
     let mut listed = 0;
     let header = format!(
-        "{:<10} {:<8} {:>10} {:>10} {:>9} {:>9}  SOURCE",
+        "{:<12} {:<8} {:>10} {:>10} {:>9} {:>9}  SOURCE",
         "FORMAT", "COMPRESS", "READ", "ACCEPTED", "REJECTED", "FILTERED"
     );
     let mut wrote_header = false;
@@ -81,7 +81,7 @@ pub fn write_summary(out: &mut impl Write, report: &Report, hidden: u64) -> std:
         let format = s.format.map_or("-", |f| f.name());
         write!(
             out,
-            "{:<10} {:<8} {:>10} {:>10} {:>9} {:>9}  {}",
+            "{:<12} {:<8} {:>10} {:>10} {:>9} {:>9}  {}",
             format,
             s.compression.name(),
             s.records,

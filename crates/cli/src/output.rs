@@ -187,12 +187,15 @@ pub fn write_table(out: &mut (impl Write + ?Sized), ev: &Event) -> io::Result<()
         }
         .unwrap_or_else(|| "-".into())
     };
+    let from = endpoint(
+        keys::SOURCE_IP,
+        keys::SOURCE_PORT,
+        &[keys::SOURCE_DOMAIN, keys::CLIENT_IP, keys::CLIENT_ADDRESS],
+    );
     let src = match get(keys::USER_NAME) {
-        Some(u) => format!(
-            "{u}@{}",
-            endpoint(keys::SOURCE_IP, keys::SOURCE_PORT, &[keys::SOURCE_DOMAIN])
-        ),
-        None => endpoint(keys::SOURCE_IP, keys::SOURCE_PORT, &[keys::SOURCE_DOMAIN]),
+        Some(u) if from == "-" => u,
+        Some(u) => format!("{u}@{from}"),
+        None => from,
     };
     let dst = endpoint(
         keys::DESTINATION_IP,
@@ -201,6 +204,8 @@ pub fn write_table(out: &mut (impl Write + ?Sized), ev: &Event) -> io::Result<()
             keys::URL_DOMAIN,
             keys::TLS_CLIENT_SERVER_NAME,
             keys::EVENT_PROVIDER,
+            keys::DB_NAME,
+            keys::HOST_NAME,
         ],
     );
     let mut summary = Vec::new();
@@ -208,6 +213,9 @@ pub fn write_table(out: &mut (impl Write + ?Sized), ev: &Event) -> io::Result<()
         keys::NETWORK_TRANSPORT,
         keys::NETWORK_PROTOCOL,
         keys::EVENT_ACTION,
+        keys::DB_OPERATION,
+        keys::DB_SQL_TABLE,
+        keys::RESOURCE_TYPE,
         keys::DNS_QUESTION_NAME,
         keys::HTTP_REQUEST_METHOD,
         keys::URL_ORIGINAL,
@@ -220,6 +228,12 @@ pub fn write_table(out: &mut (impl Write + ?Sized), ev: &Event) -> io::Result<()
         if let Some(v) = get(k) {
             summary.push(v);
         }
+    }
+    if let Some(rows) = get(keys::DB_RESPONSE_RETURNED_ROWS) {
+        summary.push(format!("{rows} rows"));
+    }
+    if let Some(ValueRef::List(ids)) = ev.get(keys::PATIENT_IDS) {
+        summary.push(format!("{} patients", ids.len()));
     }
     if let (Some(up), Some(down)) = (get(keys::SOURCE_BYTES), get(keys::DESTINATION_BYTES)) {
         summary.push(format!("{up}B↑ {down}B↓"));

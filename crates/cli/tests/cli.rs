@@ -41,7 +41,7 @@ fn events_over_the_bundled_samples() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let events = jsonl(&out);
-    assert_eq!(events.len(), 414, "{stderr}");
+    assert_eq!(events.len(), 502, "{stderr}");
     let count = |ds: &str| events.iter().filter(|e| e["dataset"] == ds).count();
     assert_eq!(count("aws.cloudtrail"), 103);
     assert_eq!(count("aws.vpcflow"), 6);
@@ -67,9 +67,24 @@ fn events_over_the_bundled_samples() {
         .unwrap()
         .ends_with(".json.zst"));
     assert!(
-        stderr.contains("414 records read: 414 accepted, 0 rejected"),
+        stderr.contains("502 records read: 502 accepted, 0 rejected"),
         "{stderr}"
     );
+    for (dataset, n) in [
+        ("postgresql.audit", 5),
+        ("postgresql.log", 12),
+        ("mysql.audit", 17),
+        ("mssql.audit", 4),
+        ("fhir.audit", 10),
+        ("web.access", 10),
+        ("okta.system", 5),
+        ("entra.signin", 6),
+        ("system.auth", 8),
+        ("windows.security", 4),
+        ("cef", 7),
+    ] {
+        assert_eq!(count(dataset), n, "{dataset}");
+    }
     assert!(stderr.contains("4 skipped"), "{stderr}");
 }
 
