@@ -16,13 +16,12 @@
 //! and `phiwatch.*` names.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::net::IpAddr;
 
 use phiwatch_event::{keys, Event, Origin, Timestamp, Value, ValueRef};
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::json::{self, Conv};
+use crate::jtree::{get, Json, Obj};
 use crate::{DecodeError, Decoder, DecoderConfig, ErrorKind};
 
 pub(crate) struct WindowsDecoder;
@@ -42,8 +41,8 @@ impl Decoder for WindowsDecoder {
             return Ok(None);
         }
         let text = std::str::from_utf8(record).map_err(crate::utf8_error)?;
-        let root: J<'_> = serde_json::from_str(text).map_err(json::json_error)?;
-        let J::Obj(top) = root else {
+        let root: Json<'_> = serde_json::from_str(text).map_err(json::json_error)?;
+        let Json::Obj(top) = root else {
             return Err(DecodeError::new(
                 ErrorKind::Schema,
                 "expected a JSON object (`{\"Event\":{…}}` or a Hayabusa record)",
@@ -51,7 +50,7 @@ impl Decoder for WindowsDecoder {
         };
         let mut ev = Event::with_capacity(Timestamp::EPOCH, 64, text.len() + 128);
         let hayabusa = match get(&top, "Event") {
-            Some(J::Obj(event)) => {
+            Some(Json::Obj(event)) => {
                 flatten_event(&mut ev, event)?;
                 false
             }
@@ -110,129 +109,27 @@ pub(crate) fn detect_json(has: &dyn Fn(&str) -> bool) -> bool {
 }
 
 // ---------------------------------------------------------------------------
-// A borrowed JSON tree: keeps member order, borrows unescaped strings.
-
-enum J<'a> {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(Cow<'a, str>),
-    Arr(Vec<J<'a>>),
-    Obj(Vec<(Cow<'a, str>, J<'a>)>),
-}
-
-type Obj<'a> = [(Cow<'a, str>, J<'a>)];
-
-fn get<'o, 'a>(obj: &'o Obj<'a>, key: &str) -> Option<&'o J<'a>> {
-    obj.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-}
+// Flattening.
 
 /// The `#attributes` object of an element, if any.
 fn attributes<'o, 'a>(obj: &'o Obj<'a>) -> &'o Obj<'a> {
     match get(obj, "#attributes") {
-        Some(J::Obj(a)) => a,
+        Some(Json::Obj(a)) => a,
         _ => &[],
     }
 }
 
-struct JVisitor;
-
-impl<'de> Visitor<'de> for JVisitor {
-    type Value = J<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, b: bool) -> Result<J<'de>, E> {
-        Ok(J::Bool(b))
-    }
-    fn visit_i64<E>(self, i: i64) -> Result<J<'de>, E> {
-        Ok(J::Int(i))
-    }
-    fn visit_u64<E>(self, u: u64) -> Result<J<'de>, E> {
-        Ok(i64::try_from(u).map_or(J::Float(u as f64), J::Int))
-    }
-    fn visit_f64<E>(self, f: f64) -> Result<J<'de>, E> {
-        Ok(J::Float(f))
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<J<'de>, E> {
-        Ok(J::Str(Cow::Borrowed(s)))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<J<'de>, E> {
-        Ok(J::Str(Cow::Owned(s.to_owned())))
-    }
-    fn visit_string<E>(self, s: String) -> Result<J<'de>, E> {
-        Ok(J::Str(Cow::Owned(s)))
-    }
-    fn visit_unit<E>(self) -> Result<J<'de>, E> {
-        Ok(J::Null)
-    }
-    fn visit_none<E>(self) -> Result<J<'de>, E> {
-        Ok(J::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<J<'de>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(v) = seq.next_element()? {
-            items.push(v);
-        }
-        Ok(J::Arr(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<J<'de>, A::Error> {
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
-        while let Some(KeyStr(k)) = map.next_key()? {
-            let v: J<'de> = map.next_value()?;
-            members.push((k, v));
-        }
-        Ok(J::Obj(members))
-    }
-}
-
-impl<'de> Deserialize<'de> for J<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(JVisitor)
-    }
-}
-
-struct KeyStr<'a>(Cow<'a, str>);
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = KeyStr<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a key")
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<KeyStr<'de>, E> {
-        Ok(KeyStr(Cow::Borrowed(s)))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<KeyStr<'de>, E> {
-        Ok(KeyStr(Cow::Owned(s.to_owned())))
-    }
-    fn visit_string<E>(self, s: String) -> Result<KeyStr<'de>, E> {
-        Ok(KeyStr(Cow::Owned(s)))
-    }
-}
-
-impl<'de> Deserialize<'de> for KeyStr<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Flattening.
-
-fn scalar(ev: &mut Event, v: &J<'_>) -> Option<Value> {
+fn scalar(ev: &mut Event, v: &Json<'_>) -> Option<Value> {
     Some(match v {
-        J::Null => Value::Null,
-        J::Bool(b) => Value::Bool(*b),
-        J::Int(i) => Value::Int(*i),
-        J::Float(f) => Value::Float(*f),
-        J::Str(s) => match canonical_guid(s) {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Int(i) => Value::Int(*i),
+        Json::Float(f) => Value::Float(*f),
+        Json::Str(s) => match canonical_guid(s) {
             Some(g) => ev.store_str(std::str::from_utf8(&g).unwrap_or(s)),
             None => ev.store_str(s),
         },
-        J::Arr(_) | J::Obj(_) => return None,
+        Json::Arr(_) | Json::Obj(_) => return None,
     })
 }
 
@@ -269,10 +166,10 @@ fn canonical_guid(s: &str) -> Option<[u8; 38]> {
 /// lists (the `#text` of element objects in them), an element with text as
 /// its text (its attributes under `name.attribute`), other objects as dotted
 /// paths, arrays of objects as one field per element.
-fn put(ev: &mut Event, name: &str, v: &J<'_>) {
+fn put(ev: &mut Event, name: &str, v: &Json<'_>) {
     match v {
-        J::Arr(items) => {
-            if items.iter().all(|i| !matches!(i, J::Obj(_) | J::Arr(_))) {
+        Json::Arr(items) => {
+            if items.iter().all(|i| !matches!(i, Json::Obj(_) | Json::Arr(_))) {
                 let start = ev.begin_list();
                 for i in items {
                     if let Some(s) = scalar(ev, i) {
@@ -287,7 +184,7 @@ fn put(ev: &mut Event, name: &str, v: &J<'_>) {
                 }
             }
         }
-        J::Obj(members) => {
+        Json::Obj(members) => {
             if let Some(text) = get(members, "#text") {
                 put(ev, name, text);
             }
@@ -298,7 +195,7 @@ fn put(ev: &mut Event, name: &str, v: &J<'_>) {
                     continue;
                 }
                 if k == "#attributes" {
-                    if let J::Obj(attrs) = child {
+                    if let Json::Obj(attrs) = child {
                         for (a, av) in attrs {
                             if a == "xmlns" {
                                 continue;
@@ -334,7 +231,7 @@ fn push_named(ev: &mut Event, name: &str, v: Value) {
 }
 
 fn flatten_event(ev: &mut Event, event: &Obj<'_>) -> Result<(), DecodeError> {
-    let Some(J::Obj(system)) = get(event, "System") else {
+    let Some(Json::Obj(system)) = get(event, "System") else {
         return Err(DecodeError::new(
             ErrorKind::Schema,
             "missing `Event.System` object",
@@ -361,21 +258,21 @@ fn flatten_system(ev: &mut Event, system: &Obj<'_>) -> Result<(), DecodeError> {
         // --separate-json-attributes`): `Provider_attributes` beside
         // `"Provider": null`.
         if let Some(base) = k.strip_suffix("_attributes") {
-            if let J::Obj(attrs) = v {
+            if let Json::Obj(attrs) = v {
                 system_attributes(ev, base, attrs, &mut time)?;
             }
             continue;
         }
         match (k, v) {
             ("EventID", v) => push_event_id(ev, v)?,
-            (_, J::Obj(el)) => {
+            (_, Json::Obj(el)) => {
                 if let Some(text) = get(el, "#text") {
                     put(ev, k, text);
                 }
                 system_attributes(ev, k, attributes(el), &mut time)?;
             }
             // An empty element (`"Correlation": null`) carries nothing.
-            (_, J::Null) => {}
+            (_, Json::Null) => {}
             _ => put(ev, k, v),
         }
     }
@@ -415,7 +312,7 @@ fn system_attributes(
             if let Some(st) = get(attrs, "SystemTime") {
                 put(ev, "TimeCreated", st);
                 *time = Some(match st {
-                    J::Str(s) => Timestamp::parse_rfc3339(s.as_bytes()).ok_or_else(|| {
+                    Json::Str(s) => Timestamp::parse_rfc3339(s.as_bytes()).ok_or_else(|| {
                         DecodeError::new(
                             ErrorKind::Time,
                             "field `TimeCreated.SystemTime`: expected an RFC 3339 time",
@@ -442,17 +339,17 @@ fn system_attributes(
 }
 
 /// `EventID`, either a number or `{"#text": n, "#attributes": {"Qualifiers": q}}`.
-fn push_event_id(ev: &mut Event, v: &J<'_>) -> Result<(), DecodeError> {
-    let (id, attrs): (&J<'_>, &Obj<'_>) = match v {
-        J::Obj(el) => match get(el, "#text") {
+fn push_event_id(ev: &mut Event, v: &Json<'_>) -> Result<(), DecodeError> {
+    let (id, attrs): (&Json<'_>, &Obj<'_>) = match v {
+        Json::Obj(el) => match get(el, "#text") {
             Some(t) => (t, attributes(el)),
             None => return Err(json::type_error("EventID", "an integer")),
         },
         other => (other, &[]),
     };
     let n = match id {
-        J::Int(i) => *i,
-        J::Str(s) => s
+        Json::Int(i) => *i,
+        Json::Str(s) => s
             .trim()
             .parse::<i64>()
             .map_err(|_| json::type_error("EventID", "an integer"))?,
@@ -465,16 +362,16 @@ fn push_event_id(ev: &mut Event, v: &J<'_>) -> Result<(), DecodeError> {
     Ok(())
 }
 
-fn flatten_event_data(ev: &mut Event, v: &J<'_>) {
+fn flatten_event_data(ev: &mut Event, v: &Json<'_>) {
     match v {
-        J::Obj(children) => {
+        Json::Obj(children) => {
             for (k, child) in children {
                 let k: &str = k;
                 match k {
                     "Data" => flatten_data(ev, child),
                     "#text" => put(ev, "Data", child),
                     "#attributes" => {
-                        if let J::Obj(attrs) = child {
+                        if let Json::Obj(attrs) = child {
                             for (a, av) in attrs {
                                 if a != "xmlns" {
                                     put(ev, a, av);
@@ -486,25 +383,25 @@ fn flatten_event_data(ev: &mut Event, v: &J<'_>) {
                 }
             }
         }
-        J::Null => {}
+        Json::Null => {}
         other => put(ev, "EventData", other),
     }
 }
 
 /// An `EventData` `Data` member: unnamed values (a list under `Data`) or,
 /// in exports that keep attributes apart, elements named by their `Name`.
-fn flatten_data(ev: &mut Event, v: &J<'_>) {
-    let named = |j: &J<'_>| -> bool {
-        matches!(j, J::Obj(o) if matches!(get(attributes(o), "Name"), Some(J::Str(_))))
+fn flatten_data(ev: &mut Event, v: &Json<'_>) {
+    let named = |j: &Json<'_>| -> bool {
+        matches!(j, Json::Obj(o) if matches!(get(attributes(o), "Name"), Some(Json::Str(_))))
     };
     match v {
-        J::Arr(items) if items.iter().any(named) => {
+        Json::Arr(items) if items.iter().any(named) => {
             for item in items {
                 flatten_data(ev, item);
             }
         }
-        J::Obj(o) if named(v) => {
-            if let Some(J::Str(name)) = get(attributes(o), "Name") {
+        Json::Obj(o) if named(v) => {
+            if let Some(Json::Str(name)) = get(attributes(o), "Name") {
                 let name: &str = name;
                 match get(o, "#text") {
                     Some(text) => put(ev, name, text),
@@ -512,18 +409,18 @@ fn flatten_data(ev: &mut Event, v: &J<'_>) {
                 }
             }
         }
-        J::Obj(o) => match get(o, "#text") {
-            Some(J::Arr(items)) => put(ev, "Data", &J::Arr(items_ref(items))),
+        Json::Obj(o) => match get(o, "#text") {
+            Some(Json::Arr(items)) => put(ev, "Data", &Json::Arr(items_ref(items))),
             Some(text) => put_list(ev, "Data", text),
             None => put(ev, "Data", v),
         },
-        J::Arr(_) => put(ev, "Data", v),
+        Json::Arr(_) => put(ev, "Data", v),
         other => put_list(ev, "Data", other),
     }
 }
 
 /// A one-item list of a scalar.
-fn put_list(ev: &mut Event, name: &str, v: &J<'_>) {
+fn put_list(ev: &mut Event, name: &str, v: &Json<'_>) {
     match scalar(ev, v) {
         Some(s) => {
             let start = ev.begin_list();
@@ -536,32 +433,32 @@ fn put_list(ev: &mut Event, name: &str, v: &J<'_>) {
 }
 
 /// A shallow copy of scalar items (objects become their text, else null).
-fn items_ref<'a>(items: &[J<'a>]) -> Vec<J<'a>> {
+fn items_ref<'a>(items: &[Json<'a>]) -> Vec<Json<'a>> {
     items
         .iter()
         .map(|i| match i {
-            J::Null => J::Null,
-            J::Bool(b) => J::Bool(*b),
-            J::Int(n) => J::Int(*n),
-            J::Float(f) => J::Float(*f),
-            J::Str(s) => J::Str(s.clone()),
-            J::Obj(o) => match get(o, "#text") {
-                Some(J::Str(s)) => J::Str(s.clone()),
-                Some(J::Int(n)) => J::Int(*n),
-                _ => J::Null,
+            Json::Null => Json::Null,
+            Json::Bool(b) => Json::Bool(*b),
+            Json::Int(n) => Json::Int(*n),
+            Json::Float(f) => Json::Float(*f),
+            Json::Str(s) => Json::Str(s.clone()),
+            Json::Obj(o) => match get(o, "#text") {
+                Some(Json::Str(s)) => Json::Str(s.clone()),
+                Some(Json::Int(n)) => Json::Int(*n),
+                _ => Json::Null,
             },
-            J::Arr(_) => J::Null,
+            Json::Arr(_) => Json::Null,
         })
         .collect()
 }
 
-fn flatten_user_data(ev: &mut Event, v: &J<'_>) {
+fn flatten_user_data(ev: &mut Event, v: &Json<'_>) {
     match v {
-        J::Obj(inner) => {
+        Json::Obj(inner) => {
             for (name, el) in inner {
                 let name: &str = name;
                 match el {
-                    J::Obj(children) => {
+                    Json::Obj(children) => {
                         for (k, child) in children {
                             let k: &str = k;
                             if k == "#attributes" {
@@ -574,7 +471,7 @@ fn flatten_user_data(ev: &mut Event, v: &J<'_>) {
                 }
             }
         }
-        J::Null => {}
+        Json::Null => {}
         other => put(ev, "UserData", other),
     }
 }
@@ -601,7 +498,7 @@ fn flatten_hayabusa(ev: &mut Event, top: &Obj<'_>) -> Result<(), DecodeError> {
                 put(ev, "RecordID", v);
                 put(ev, "EventRecordID", v);
             }
-            ("AllFieldInfo" | "ExtraFieldInfo", J::Obj(fields)) => {
+            ("AllFieldInfo" | "ExtraFieldInfo", Json::Obj(fields)) => {
                 for (f, fv) in fields {
                     put(ev, f, fv);
                 }
@@ -610,7 +507,7 @@ fn flatten_hayabusa(ev: &mut Event, top: &Obj<'_>) -> Result<(), DecodeError> {
         }
     }
     let time = match get(top, "Timestamp") {
-        Some(J::Str(s)) => parse_hayabusa_time(s).ok_or_else(|| {
+        Some(Json::Str(s)) => parse_hayabusa_time(s).ok_or_else(|| {
             DecodeError::new(
                 ErrorKind::Time,
                 "field `Timestamp`: expected a time like `2016-08-19 08:06:57.658 +09:00`",
