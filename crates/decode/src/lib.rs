@@ -27,6 +27,7 @@ mod detect;
 mod entra;
 mod fhir;
 pub mod json;
+mod jtree;
 mod jsonl;
 mod mssql;
 mod mysql;
