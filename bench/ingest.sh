@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end ingestion benchmark. Prints lines/s for Zeek conn TSV and JSON
+# End-to-end ingestion benchmark. Prints records/s for Zeek conn TSV and JSON,
+# a pgAudit stderr log, FHIR AuditEvent NDJSON and the bundled EVTX files,
 # and the ratio to reading the same bytes with memchr in the same process,
 # and appends the result to bench/results/YYYY-MM-DD-ingest.txt.
 # Usage: bench/ingest.sh [LINES] [RUNS]

@@ -146,3 +146,93 @@ pub fn zeek_conn_json(n: usize, seed: u64) -> String {
     }
     s
 }
+
+/// `n` pgAudit records in a PostgreSQL stderr log (Debian's prefix), with
+/// sessions opening and closing and a multi-line statement now and then.
+pub fn pgaudit_log(n: usize, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let mut s = String::with_capacity(n * 160);
+    let tables = [
+        "ehr.patients",
+        "ehr.encounters",
+        "ehr.notes",
+        "billing.claims",
+    ];
+    let users = ["app_ehr", "billing_svc", "report_ro", "acme_vendor"];
+    let mut secs = 1_772_438_400u64; // 2026-03-02
+    let mut pid = 4000;
+    for i in 0..n {
+        if i % 50 == 0 {
+            pid += 1;
+            let _ = writeln!(
+                s,
+                "{} UTC [{pid}] [unknown]@[unknown] LOG:  connection received: host=10.20.{}.{} port={}",
+                pg_time(secs, i),
+                rng.below(250),
+                rng.below(250) + 1,
+                1024 + rng.below(60000)
+            );
+            let user = users[rng.below(4) as usize];
+            let _ = writeln!(
+                s,
+                "{} UTC [{pid}] {user}@ehr LOG:  connection authorized: user={user} database=ehr application_name=psql",
+                pg_time(secs, i)
+            );
+        }
+        secs += rng.below(3);
+        let table = tables[rng.below(4) as usize];
+        let rows = rng.below(5000);
+        let user = users[(pid % 4) as usize];
+        if i % 10 == 0 {
+            let _ = writeln!(
+                s,
+                "{} UTC [{pid}] {user}@ehr LOG:  AUDIT: SESSION,{i},1,READ,SELECT,TABLE,{table},\"SELECT id, family_name, birth_date\n\t  FROM {table}\n\t WHERE id > {rows}\",<not logged>,{rows}",
+                pg_time(secs, i)
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "{} UTC [{pid}] {user}@ehr LOG:  AUDIT: SESSION,{i},1,READ,SELECT,TABLE,{table},SELECT * FROM {table} WHERE id = $1,<not logged>,{rows}",
+                pg_time(secs, i)
+            );
+        }
+    }
+    s
+}
+
+fn pg_time(secs: u64, i: usize) -> String {
+    let t = phiwatch_event::Timestamp::from_secs(secs as i64)
+        .unwrap_or_default()
+        .to_rfc3339();
+    // 2026-03-02T00:00:00.000000Z → 2026-03-02 00:00:00.mmm
+    format!("{} {}.{:03}", &t[..10], &t[11..19], i % 1000)
+}
+
+/// `n` FHIR R4 AuditEvents as NDJSON: reads and searches of patients by
+/// clinicians, and now and then a bulk `$export` by a client application.
+pub fn fhir_audit_ndjson(n: usize, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let mut s = String::with_capacity(n * 700);
+    let mut secs = 1_793_577_600i64; // 2026-11-02
+    for i in 0..n {
+        secs += rng.below(5) as i64;
+        let t = phiwatch_event::Timestamp::from_secs(secs)
+            .unwrap_or_default()
+            .to_rfc3339();
+        let patient = rng.below(100_000);
+        let (code, action) = match rng.below(20) {
+            0 => ("$export", "E"),
+            1..=8 => ("search-type", "E"),
+            _ => ("read", "R"),
+        };
+        let _ = writeln!(
+            s,
+            "{{\"resourceType\":\"AuditEvent\",\"id\":\"ae-{i}\",\"type\":{{\"system\":\"http://terminology.hl7.org/CodeSystem/audit-event-type\",\"code\":\"rest\"}},\"subtype\":[{{\"system\":\"http://hl7.org/fhir/restful-interaction\",\"code\":\"{code}\"}}],\"action\":\"{action}\",\"recorded\":\"{t}\",\"outcome\":\"0\",\"agent\":[{{\"type\":{{\"coding\":[{{\"code\":\"humanuser\"}}]}},\"who\":{{\"identifier\":{{\"value\":\"u-{}\"}},\"display\":\"clinician.{}\"}},\"requestor\":true,\"network\":{{\"address\":\"10.20.{}.{}\",\"type\":\"2\"}}}}],\"source\":{{\"site\":\"ehr-prod\",\"observer\":{{\"display\":\"Example EHR FHIR API\"}}}},\"entity\":[{{\"what\":{{\"reference\":\"Patient/pt-{patient}\"}},\"type\":{{\"code\":\"1\"}},\"role\":{{\"code\":\"1\"}}}}]}}",
+            rng.below(500),
+            rng.below(500),
+            rng.below(250),
+            rng.below(250) + 1
+        );
+    }
+    s
+}

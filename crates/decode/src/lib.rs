@@ -35,6 +35,7 @@ mod okta;
 mod postgres;
 mod suricata;
 mod syslog;
+mod url;
 mod vpcflow;
 mod windows;
 mod zeek_common;
