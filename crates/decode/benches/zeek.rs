@@ -11,8 +11,10 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use phiwatch_decode::{DecoderConfig, Format};
-use phiwatch_event::Origin;
+use phiwatch_decode::Format;
+
+mod common;
+use common::{decode_all, Rng};
 
 const RECORDS: usize = 10_000;
 
@@ -22,21 +24,6 @@ const FIELDS: &str =
     orig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto\tcommunity_id";
 const TYPES: &str = "time\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\t\
     string\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\tcount\tstring";
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 struct Conn {
     ts: String,
@@ -218,25 +205,6 @@ fn json(recs: &[Conn]) -> Vec<u8> {
 }
 
 /// Decodes every line; returns the number of events, to check the input.
-fn decode_all(format: Format, bytes: &[u8]) -> usize {
-    let mut dec = format.decoder(&DecoderConfig::default()).expect("decoder");
-    let mut events = 0;
-    let mut start = 0;
-    for (i, end) in memchr::memchr_iter(b'\n', bytes).enumerate() {
-        let origin = Origin {
-            line: i as u64 + 1,
-            offset: start as u64,
-            ..Origin::default()
-        };
-        if let Ok(Some(ev)) = dec.decode(&bytes[start..end], origin) {
-            black_box(&ev);
-            events += 1;
-        }
-        start = end + 1;
-    }
-    events
-}
-
 fn bench(c: &mut Criterion) {
     let recs = records();
     let tsv = tsv(&recs);

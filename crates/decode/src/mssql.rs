@@ -14,8 +14,10 @@
 
 use phiwatch_event::{keys, Event, Origin, Timestamp, Value, ValueRef};
 
+use crate::csv;
 use crate::json::{self, copy_checked, Conv};
-use crate::mysql::{categorize, push_client_ip, sql_operation, sql_table, Activity};
+use crate::mysql::{categorize, push_client_ip, Activity};
+use crate::sql::{sql_operation, sql_table};
 use crate::{DecodeError, Decoder, DecoderConfig, ErrorKind};
 
 /// The largest CSV record held across lines (statements and
@@ -217,62 +219,28 @@ fn split_csv(
 ) -> Result<(), DecodeError> {
     text.clear();
     ranges.clear();
-    let mut rest = s;
-    let mut column = 1usize;
-    loop {
+    let mut fields = Vec::new();
+    csv::split(s, &mut fields).map_err(|e| {
+        let what = match e.problem {
+            csv::Problem::TextAfterQuote => "text after the closing quote",
+            p => p.as_str(),
+        };
+        DecodeError::new(ErrorKind::Syntax, format!("column {}: {what}", e.column))
+    })?;
+    for f in &fields {
         let start = text.len();
-        if let Some(q) = rest.strip_prefix('"') {
-            let mut r = q;
-            loop {
-                let Some(i) = r.find('"') else {
-                    return Err(DecodeError::new(
-                        ErrorKind::Syntax,
-                        format!("column {column}: unterminated quoted field"),
-                    ));
-                };
-                text.push_str(&r[..i]);
-                r = &r[i + 1..];
-                if let Some(after) = r.strip_prefix('"') {
-                    text.push('"');
-                    r = after;
-                } else {
-                    break;
-                }
-            }
-            ranges.push((start, text.len()));
-            match r.as_bytes().first() {
-                None => return Ok(()),
-                Some(b',') => rest = &r[1..],
-                Some(_) => {
-                    return Err(DecodeError::new(
-                        ErrorKind::Syntax,
-                        format!("column {column}: text after the closing quote"),
-                    ))
-                }
-            }
-        } else {
-            let end = rest.find(',').unwrap_or(rest.len());
-            let field = &rest[..end];
-            if field.contains('"') {
-                return Err(DecodeError::new(
-                    ErrorKind::Syntax,
-                    format!("column {column}: quote inside an unquoted field"),
-                ));
-            }
-            text.push_str(field);
-            ranges.push((start, text.len()));
-            if end == rest.len() {
-                return Ok(());
-            }
-            rest = &rest[end + 1..];
-        }
-        column += 1;
+        text.push_str(&f.text(s));
+        ranges.push((start, text.len()));
     }
+    Ok(())
 }
+
+/// An action's `event.action`, `db.operation` and audit class.
+type Action = (&'static str, Option<&'static str>, Option<&'static str>);
 
 /// What an audit action code means: `event.action`, `db.operation`, and
 /// the audit class (pgAudit's vocabulary; none for logins).
-fn action(code: &str) -> Option<(&'static str, Option<&'static str>, Option<&'static str>)> {
+fn action(code: &str) -> Option<Action> {
     Some(match code {
         "SL" => ("select", Some("SELECT"), Some("READ")),
         "IN" => ("insert", Some("INSERT"), Some("WRITE")),
@@ -322,39 +290,9 @@ fn str_field<'a>(ev: &'a Event, name: &str) -> Option<&'a str> {
 
 /// Adds the normalized fields of a record (CSV or JSON: the same names).
 fn normalize(ev: &mut Event) -> Result<(), DecodeError> {
-    let t = match ev.get_raw("event_time") {
-        Some(ValueRef::Str(s)) => parse_event_time(s.trim()).ok_or_else(|| {
-            DecodeError::new(
-                ErrorKind::Time,
-                "field `event_time`: expected a `YYYY-MM-DD hh:mm:ss[.fffffff]` time",
-            )
-        })?,
-        None | Some(ValueRef::Null) => {
-            return Err(DecodeError::new(
-                ErrorKind::Time,
-                "missing time: `event_time` is not present",
-            ))
-        }
-        Some(_) => {
-            return Err(DecodeError::new(
-                ErrorKind::Time,
-                "field `event_time`: expected a time string",
-            ))
-        }
-    };
+    let t = event_time(ev)?;
     ev.set_time(t);
-    let code = match ev.get_raw("action_id") {
-        Some(ValueRef::Str(s)) if !s.trim().is_empty() => s.trim().to_owned(),
-        Some(v) if !v.is_null() => {
-            return Err(json::type_error("action_id", "an action code string"))
-        }
-        _ => {
-            return Err(DecodeError::new(
-                ErrorKind::Schema,
-                "missing field `action_id`",
-            ))
-        }
-    };
+    let code = action_code(ev)?;
     json::tag(ev, "mssql", "mssql.audit", "mssql-audit");
     ev.push_norm(keys::DB_SYSTEM, Value::Static("mssql"));
     ev.push_norm_str(keys::EVENT_CODE, &code);
@@ -373,20 +311,7 @@ fn normalize(ev: &mut Event) -> Result<(), DecodeError> {
     }
     let login = code.starts_with("LG");
 
-    let succeeded = match ev.get_raw("succeeded") {
-        None | Some(ValueRef::Null) => None,
-        Some(ValueRef::Bool(b)) => Some(b),
-        Some(ValueRef::Int(0)) => Some(false),
-        Some(ValueRef::Int(1)) => Some(true),
-        Some(ValueRef::Str(s)) => match s.trim() {
-            "1" => Some(true),
-            "0" => Some(false),
-            s if s.eq_ignore_ascii_case("true") => Some(true),
-            s if s.eq_ignore_ascii_case("false") => Some(false),
-            _ => return Err(json::type_error("succeeded", "a bit (0 or 1)")),
-        },
-        Some(_) => return Err(json::type_error("succeeded", "a bit (0 or 1)")),
-    };
+    let succeeded = succeeded(ev)?;
     let failed = code == "LGIF" || succeeded == Some(false);
     if succeeded.is_some() || code == "LGIF" {
         let o = if failed { "failure" } else { "success" };
@@ -406,7 +331,87 @@ fn normalize(ev: &mut Event) -> Result<(), DecodeError> {
         ev.push_norm_str(keys::HOST_NAME, &host);
     }
 
-    // The object: a table or view for data access, else its kind.
+    push_object(ev, &code, known, login);
+    push_client(ev);
+    push_counts(ev)?;
+    let activity = match code.as_str() {
+        "LGIS" | "LGIF" => Activity::Login,
+        "LGO" => Activity::Logout,
+        "RF" => Activity::Read,
+        _ => Activity::Statement,
+    };
+    categorize(ev, activity);
+    for f in ["sequence_number", "transaction_id"] {
+        if let Some(v) = ev.get_raw(f) {
+            if !v.is_null() && v.as_i64().is_none() {
+                return Err(json::type_error(f, "an integer"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `event_time`, the record's time.
+fn event_time(ev: &Event) -> Result<Timestamp, DecodeError> {
+    Ok(match ev.get_raw("event_time") {
+        Some(ValueRef::Str(s)) => parse_event_time(s.trim()).ok_or_else(|| {
+            DecodeError::new(
+                ErrorKind::Time,
+                "field `event_time`: expected a `YYYY-MM-DD hh:mm:ss[.fffffff]` time",
+            )
+        })?,
+        None | Some(ValueRef::Null) => {
+            return Err(DecodeError::new(
+                ErrorKind::Time,
+                "missing time: `event_time` is not present",
+            ))
+        }
+        Some(_) => {
+            return Err(DecodeError::new(
+                ErrorKind::Time,
+                "field `event_time`: expected a time string",
+            ))
+        }
+    })
+}
+
+/// `action_id`, the audit action code, trimmed.
+fn action_code(ev: &Event) -> Result<String, DecodeError> {
+    Ok(match ev.get_raw("action_id") {
+        Some(ValueRef::Str(s)) if !s.trim().is_empty() => s.trim().to_owned(),
+        Some(v) if !v.is_null() => {
+            return Err(json::type_error("action_id", "an action code string"))
+        }
+        _ => {
+            return Err(DecodeError::new(
+                ErrorKind::Schema,
+                "missing field `action_id`",
+            ))
+        }
+    })
+}
+
+/// `succeeded`, a bit, `true` / `false`, or absent.
+fn succeeded(ev: &Event) -> Result<Option<bool>, DecodeError> {
+    Ok(match ev.get_raw("succeeded") {
+        None | Some(ValueRef::Null) => None,
+        Some(ValueRef::Bool(b)) => Some(b),
+        Some(ValueRef::Int(0)) => Some(false),
+        Some(ValueRef::Int(1)) => Some(true),
+        Some(ValueRef::Str(s)) => match s.trim() {
+            "1" => Some(true),
+            "0" => Some(false),
+            s if s.eq_ignore_ascii_case("true") => Some(true),
+            s if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => return Err(json::type_error("succeeded", "a bit (0 or 1)")),
+        },
+        Some(_) => return Err(json::type_error("succeeded", "a bit (0 or 1)")),
+    })
+}
+
+/// The object: a table or view for data access, else its kind; the
+/// statement, its operation and its table.
+fn push_object(ev: &mut Event, code: &str, known: Option<Action>, login: bool) {
     let class = str_field(ev, "class_type").map(str::to_owned);
     if let Some(kind) = class.as_deref().and_then(object_type) {
         ev.push_norm(keys::DB_OBJECT_TYPE, Value::Static(kind));
@@ -451,8 +456,11 @@ fn normalize(ev: &mut Event) -> Result<(), DecodeError> {
     if let Some(t) = table {
         ev.push_norm_str(keys::DB_SQL_TABLE, &t);
     }
+}
 
-    // The client.
+/// The client: address, host name, application, and the error code of
+/// `additional_information`.
+fn push_client(ev: &mut Event) {
     let info = str_field(ev, "additional_information").map(str::to_owned);
     let ip = str_field(ev, "client_ip").and_then(|s| s.trim().parse().ok());
     let ip = ip.or_else(|| {
@@ -483,7 +491,10 @@ fn normalize(ev: &mut Event) -> Result<(), DecodeError> {
             ev.push_norm_str(keys::ERROR_CODE, &n.to_string());
         }
     }
+}
 
+/// Session id, row counts and duration.
+fn push_counts(ev: &mut Event) -> Result<(), DecodeError> {
     copy_checked(ev, "session_id", keys::DB_SESSION_ID, Conv::Int)?;
     copy_checked(
         ev,
@@ -507,20 +518,6 @@ fn normalize(ev: &mut Event) -> Result<(), DecodeError> {
                     json::type_error("duration_milliseconds", "a non-negative integer")
                 })?;
             ev.push_norm(keys::EVENT_DURATION, Value::Int(ms * 1_000_000));
-        }
-    }
-    let activity = match code.as_str() {
-        "LGIS" | "LGIF" => Activity::Login,
-        "LGO" => Activity::Logout,
-        "RF" => Activity::Read,
-        _ => Activity::Statement,
-    };
-    categorize(ev, activity);
-    for f in ["sequence_number", "transaction_id"] {
-        if let Some(v) = ev.get_raw(f) {
-            if !v.is_null() && v.as_i64().is_none() {
-                return Err(json::type_error(f, "an integer"));
-            }
         }
     }
     Ok(())

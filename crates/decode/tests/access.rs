@@ -4,9 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use phiwatch_decode::{detect, DecodeError, DecoderConfig, ErrorKind, Format, Framing};
+use phiwatch_decode::{detect, DecoderConfig, ErrorKind, Format, Framing};
 use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
 use proptest::prelude::*;
+
+mod common;
+use common::{i, s, Run};
 
 const COMBINED: &[u8] = include_bytes!("data/access/combined.log");
 const COMMON: &[u8] = include_bytes!("data/access/common.log");
@@ -19,42 +22,8 @@ const CADDY: &[u8] = include_bytes!("data/access/caddy.ndjson");
 const ENVOY: &[u8] = include_bytes!("data/access/envoy.ndjson");
 const BAD_JSON: &[u8] = include_bytes!("data/access/bad-json.ndjson");
 
-struct Run {
-    events: Vec<Event>,
-    errors: Vec<(u64, DecodeError)>,
-    skipped: usize,
-}
-
 fn run(format: Format, text: &[u8]) -> Run {
-    let mut dec = format.decoder(&DecoderConfig::default()).unwrap();
-    let mut r = Run {
-        events: Vec::new(),
-        errors: Vec::new(),
-        skipped: 0,
-    };
-    let body = text.strip_suffix(b"\n").unwrap_or(text);
-    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-        let n = i as u64 + 1;
-        let origin = Origin {
-            line: n,
-            record: n,
-            ..Origin::default()
-        };
-        match dec.decode(line, origin) {
-            Ok(Some(ev)) => r.events.push(ev),
-            Ok(None) => r.skipped += 1,
-            Err(e) => r.errors.push((n, e)),
-        }
-    }
-    r
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
-}
-
-fn i(ev: &Event, k: Key) -> Option<i64> {
-    ev.get(k).and_then(|v| v.as_i64())
+    common::run_records(&mut *common::decoder(format), common::lines(text))
 }
 
 fn text(ev: &Event, k: Key) -> Option<String> {

@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use phiwatch_decode::{detect, DecodeError, Decoder, DecoderConfig, ErrorKind, Format, Framing};
-use phiwatch_event::{keys, Event, Key, Origin};
+use phiwatch_event::{keys, Event, Origin};
 use proptest::prelude::*;
+
+mod common;
+use common::s;
 
 const AUTH_LOG: &str = include_str!("data/authlog/auth.log");
 const SECURE_ISO: &str = include_str!("data/authlog/secure-iso.log");
@@ -24,26 +27,8 @@ fn decoder() -> Box<dyn Decoder> {
 }
 
 fn run_lines(text: &str) -> (Vec<Event>, Vec<(u64, DecodeError)>, usize) {
-    let mut dec = decoder();
-    let (mut evs, mut errs, mut skipped) = (Vec::new(), Vec::new(), 0);
-    for (i, l) in text.lines().enumerate() {
-        let n = i as u64 + 1;
-        let origin = Origin {
-            line: n,
-            record: n,
-            ..Origin::default()
-        };
-        match dec.decode(l.as_bytes(), origin) {
-            Ok(Some(ev)) => evs.push(ev),
-            Ok(None) => skipped += 1,
-            Err(e) => errs.push((n, e)),
-        }
-    }
-    (evs, errs, skipped)
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
+    let r = common::run_lines(&mut *decoder(), text);
+    (r.events, r.errors, r.skipped)
 }
 
 fn ip(ev: &Event) -> Option<String> {
@@ -428,12 +413,7 @@ proptest! {
         cut in any::<prop::sample::Index>(),
     ) {
         let src = AUTH_LOG.lines().nth(line).unwrap_or("");
-        let mut b = src.as_bytes().to_vec();
-        for (at, byte) in edits {
-            let n = at.index(b.len());
-            b[n] = byte;
-        }
-        b.truncate(cut.index(b.len() + 1));
+        let b = common::mutate(src.as_bytes(), edits, cut);
         let _ = decoder().decode(&b, Origin::default());
     }
 

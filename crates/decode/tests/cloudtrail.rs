@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 use phiwatch_decode::{DecodeError, Decoder, DecoderConfig, ErrorKind, Format};
-use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
+use phiwatch_event::{keys, Event, Origin, ValueRef};
 use proptest::prelude::*;
+
+mod common;
+use common::{i, s, Run};
 
 const OTRF: &str =
     include_str!("data/cloudtrail/otrf/ec2_proxy_s3_exfiltration_2020-09-14011940.json");
@@ -28,45 +31,12 @@ fn decoder() -> Box<dyn Decoder> {
         .expect("decoder")
 }
 
-struct Run {
-    events: Vec<Event>,
-    errors: Vec<(u64, DecodeError)>,
-    skipped: usize,
-}
-
 fn run_records<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Run {
-    let mut dec = decoder();
-    let mut r = Run {
-        events: Vec::new(),
-        errors: Vec::new(),
-        skipped: 0,
-    };
-    for (i, rec) in records.into_iter().enumerate() {
-        let n = i as u64 + 1;
-        let origin = Origin {
-            line: n,
-            record: n,
-            ..Origin::default()
-        };
-        match dec.decode(rec, origin) {
-            Ok(Some(ev)) => r.events.push(ev),
-            Ok(None) => r.skipped += 1,
-            Err(e) => r.errors.push((n, e)),
-        }
-    }
-    r
+    common::run_records(&mut *decoder(), records)
 }
 
 fn run_lines(text: &str) -> Run {
     run_records(text.lines().map(str::as_bytes))
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
-}
-
-fn i(ev: &Event, k: Key) -> Option<i64> {
-    ev.get(k).and_then(|v| v.as_i64())
 }
 
 #[test]
@@ -329,12 +299,7 @@ proptest! {
         cut in any::<prop::sample::Index>(),
     ) {
         let src = OTRF.lines().nth(line).unwrap_or("{}");
-        let mut b = src.as_bytes().to_vec();
-        for (at, byte) in edits {
-            let n = at.index(b.len());
-            b[n] = byte;
-        }
-        b.truncate(cut.index(b.len() + 1));
+        let b = common::mutate(src.as_bytes(), edits, cut);
         let _ = decoder().decode(&b, Origin::default());
     }
 

@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use phiwatch_decode::{detect, DecodeError, Decoder, DecoderConfig, ErrorKind, Format, Framing};
-use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
+use phiwatch_event::{keys, Event, Origin, ValueRef};
 use proptest::prelude::*;
+
+mod common;
+use common::s;
 
 const GRAPH: &str = include_str!("data/entra/graph-signins.ndjson");
 const GRAPH_PAGE: &str = include_str!("data/entra/graph-page.json");
@@ -19,26 +22,9 @@ fn decoder() -> Box<dyn Decoder> {
 }
 
 fn run_lines(text: &str) -> (Vec<Event>, Vec<DecodeError>, usize) {
-    let mut dec = decoder();
-    let (mut evs, mut errs, mut skipped) = (Vec::new(), Vec::new(), 0);
-    for (i, l) in text.lines().enumerate() {
-        let n = i as u64 + 1;
-        let origin = Origin {
-            line: n,
-            record: n,
-            ..Origin::default()
-        };
-        match dec.decode(l.as_bytes(), origin) {
-            Ok(Some(ev)) => evs.push(ev),
-            Ok(None) => skipped += 1,
-            Err(e) => errs.push(e),
-        }
-    }
-    (evs, errs, skipped)
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
+    let r = common::run_lines(&mut *decoder(), text);
+    let errs = r.errors.into_iter().map(|(_, e)| e).collect();
+    (r.events, errs, r.skipped)
 }
 
 fn mfa(ev: &Event) -> Option<bool> {
@@ -290,12 +276,7 @@ proptest! {
         cut in any::<prop::sample::Index>(),
     ) {
         let src = DIAGNOSTIC.lines().nth(line).unwrap_or("{}");
-        let mut b = src.as_bytes().to_vec();
-        for (at, byte) in edits {
-            let n = at.index(b.len());
-            b[n] = byte;
-        }
-        b.truncate(cut.index(b.len() + 1));
+        let b = common::mutate(src.as_bytes(), edits, cut);
         let _ = decoder().decode(&b, Origin::default());
     }
 

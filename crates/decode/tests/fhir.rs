@@ -4,9 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use phiwatch_decode::{detect, DecodeError, Decoder, DecoderConfig, ErrorKind, Format, Framing};
+use phiwatch_decode::{detect, Decoder, DecoderConfig, ErrorKind, Format, Framing};
 use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
 use proptest::prelude::*;
+
+mod common;
+use common::{s, Run};
 
 const SPEC_NDJSON: &str = include_str!("data/fhir/spec-audit.ndjson");
 const SYNTHETIC: &str = include_str!("data/fhir/ehr-synthetic.ndjson");
@@ -58,41 +61,12 @@ fn decoder() -> Box<dyn Decoder> {
         .expect("decoder")
 }
 
-struct Run {
-    events: Vec<Event>,
-    errors: Vec<(u64, DecodeError)>,
-    skipped: usize,
-}
-
 fn run_records<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Run {
-    let mut dec = decoder();
-    let mut r = Run {
-        events: Vec::new(),
-        errors: Vec::new(),
-        skipped: 0,
-    };
-    for (i, rec) in records.into_iter().enumerate() {
-        let n = i as u64 + 1;
-        let origin = Origin {
-            line: n,
-            record: n,
-            ..Origin::default()
-        };
-        match dec.decode(rec, origin) {
-            Ok(Some(ev)) => r.events.push(ev),
-            Ok(None) => r.skipped += 1,
-            Err(e) => r.errors.push((n, e)),
-        }
-    }
-    r
+    common::run_records(&mut *decoder(), records)
 }
 
 fn run_lines(text: &str) -> Run {
     run_records(text.lines().map(str::as_bytes))
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
 }
 
 fn text(ev: &Event, k: Key) -> Option<String> {

@@ -6,11 +6,12 @@
 
 use std::sync::Arc;
 
-use phiwatch_decode::{
-    DecodeError, Decoder, DecoderConfig, ErrorKind, FieldMapping, Format, TimeFormat,
-};
-use phiwatch_event::{keys, Event, FieldKind, Key, Origin, ValueRef};
+use phiwatch_decode::{Decoder, DecoderConfig, ErrorKind, FieldMapping, Format, TimeFormat};
+use phiwatch_event::{keys, Event, FieldKind, Origin, ValueRef};
 use proptest::prelude::*;
+
+mod common;
+use common::{i, run_records, s, Run};
 
 const ECS: &str = include_str!("data/jsonl/ecs.ndjson");
 const APP: &str = include_str!("data/jsonl/app.ndjson");
@@ -26,44 +27,8 @@ fn decoder(mapping: Option<FieldMapping>) -> Box<dyn Decoder> {
     Format::JsonLines.decoder(&cfg).expect("decoder")
 }
 
-struct Run {
-    events: Vec<Event>,
-    errors: Vec<(u64, DecodeError)>,
-    skipped: usize,
-}
-
-fn run_records<'a>(dec: &mut dyn Decoder, records: impl IntoIterator<Item = &'a [u8]>) -> Run {
-    let mut r = Run {
-        events: Vec::new(),
-        errors: Vec::new(),
-        skipped: 0,
-    };
-    for (i, rec) in records.into_iter().enumerate() {
-        let n = i as u64 + 1;
-        let origin = Origin {
-            line: n,
-            record: n,
-            ..Origin::default()
-        };
-        match dec.decode(rec, origin) {
-            Ok(Some(ev)) => r.events.push(ev),
-            Ok(None) => r.skipped += 1,
-            Err(e) => r.errors.push((n, e)),
-        }
-    }
-    r
-}
-
 fn run(dec: &mut dyn Decoder, text: &str) -> Run {
-    run_records(dec, text.lines().map(str::as_bytes))
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
-}
-
-fn i(ev: &Event, k: Key) -> Option<i64> {
-    ev.get(k).and_then(|v| v.as_i64())
+    common::run_lines(dec, text)
 }
 
 fn kind_of(ev: &Event, name: &str) -> Option<FieldKind> {

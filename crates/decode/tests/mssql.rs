@@ -9,6 +9,9 @@ use phiwatch_decode::{detect, DecodeError, Decoder, DecoderConfig, ErrorKind, Fo
 use phiwatch_event::{keys, Event, Key, Origin};
 use proptest::prelude::*;
 
+mod common;
+use common::{i, s};
+
 const CSV: &str = include_str!("data/mssql/audit.csv");
 const NDJSON: &str = include_str!("data/mssql/audit.ndjson");
 const ARRAY: &str = include_str!("data/mssql/audit-array.json");
@@ -58,14 +61,6 @@ fn run_records<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Run {
 
 fn run_lines(text: &str) -> Run {
     run_records(text.lines().map(str::as_bytes))
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
-}
-
-fn i(ev: &Event, k: Key) -> Option<i64> {
-    ev.get(k).and_then(|v| v.as_i64())
 }
 
 fn ip(ev: &Event) -> Option<String> {
@@ -444,12 +439,7 @@ proptest! {
         edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
         cut in any::<prop::sample::Index>(),
     ) {
-        let mut b = CSV.as_bytes().to_vec();
-        for (at, byte) in edits {
-            let n = at.index(b.len());
-            b[n] = byte;
-        }
-        b.truncate(cut.index(b.len() + 1));
+        let b = common::mutate(CSV.as_bytes(), edits, cut);
         let mut dec = decoder();
         for l in b.split(|&c| c == b'\n') {
             let _ = dec.decode(l, Origin::default());

@@ -5,9 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use phiwatch_decode::{detect, DecodeError, Decoder, DecoderConfig, ErrorKind, Format, Framing};
+use phiwatch_decode::{detect, Decoder, DecoderConfig, ErrorKind, Format, Framing};
 use phiwatch_event::{keys, Event, Key, Origin};
 use proptest::prelude::*;
+
+mod common;
+use common::{i, lines, s, Run};
 
 const ENTERPRISE: &str = include_str!("data/mysql/enterprise.json");
 const FILTER: &str = include_str!("data/mysql/filter.ndjson");
@@ -20,47 +23,11 @@ fn decoder() -> Box<dyn Decoder> {
         .expect("decoder")
 }
 
-struct Run {
-    events: Vec<Event>,
-    errors: Vec<(u64, DecodeError)>,
-    skipped: usize,
-}
-
 fn run_records<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Run {
     let mut dec = decoder();
-    let mut r = Run {
-        events: Vec::new(),
-        errors: Vec::new(),
-        skipped: 0,
-    };
-    for (i, rec) in records.into_iter().enumerate() {
-        let n = i as u64 + 1;
-        let origin = Origin {
-            line: n,
-            record: n,
-            ..Origin::default()
-        };
-        match dec.decode(rec, origin) {
-            Ok(Some(ev)) => r.events.push(ev),
-            Ok(None) => r.skipped += 1,
-            Err(e) => r.errors.push((n, e)),
-        }
-    }
+    let r = common::run_records(&mut *dec, records);
     assert!(dec.finish().is_none());
     r
-}
-
-fn lines(b: &[u8]) -> Vec<&[u8]> {
-    let b = b.strip_suffix(b"\n").unwrap_or(b);
-    b.split(|&c| c == b'\n').collect()
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
-}
-
-fn i(ev: &Event, k: Key) -> Option<i64> {
-    ev.get(k).and_then(|v| v.as_i64())
 }
 
 fn ip(ev: &Event) -> Option<String> {

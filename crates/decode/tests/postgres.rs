@@ -9,6 +9,9 @@ use phiwatch_decode::{detect, DecodeError, Decoder, DecoderConfig, ErrorKind, Fo
 use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
 use proptest::prelude::*;
 
+mod common;
+use common::{i, s};
+
 const UPSTREAM: &str = include_str!("data/postgres/upstream/pgaudit-audit-records.txt");
 const DEBIAN: &str = include_str!("data/postgres/synthetic/debian-session.log");
 const DEFAULT: &str = include_str!("data/postgres/synthetic/default-prefix.log");
@@ -74,14 +77,6 @@ fn run_bytes(dec: &mut dyn Decoder, text: &[u8]) -> Run {
 
 fn run(dec: &mut dyn Decoder, text: &str) -> Run {
     run_bytes(dec, text.as_bytes())
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
-}
-
-fn i(ev: &Event, k: Key) -> Option<i64> {
-    ev.get(k).and_then(|v| v.as_i64())
 }
 
 fn raw<'a>(ev: &'a Event, name: &str) -> Option<&'a str> {

@@ -8,6 +8,9 @@ use phiwatch_decode::{DecodeError, Decoder, DecoderConfig, ErrorKind, Format};
 use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
 use proptest::prelude::*;
 
+mod common;
+use common::{i, s};
+
 const EVE: &str = include_str!("data/suricata/eve.json");
 const EVE_BAD: &str = include_str!("data/suricata/eve-bad.json");
 
@@ -17,35 +20,15 @@ fn decoder() -> Box<dyn Decoder> {
         .expect("decoder")
 }
 
-/// Decodes every line: (events, errors with their 1-based line, skipped).
 fn run(data: &[u8]) -> (Vec<Event>, Vec<(u64, DecodeError)>, usize) {
-    let mut dec = decoder();
-    let (mut evs, mut errs, mut skipped) = (Vec::new(), Vec::new(), 0);
-    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
-        let line_no = i as u64 + 1;
-        if line_no as usize == data.split(|&b| b == b'\n').count() && line.is_empty() {
-            break; // the final newline
-        }
-        let origin = Origin {
-            line: line_no,
-            record: line_no,
-            ..Origin::default()
-        };
-        match dec.decode(line, origin) {
-            Ok(Some(ev)) => evs.push(ev),
-            Ok(None) => skipped += 1,
-            Err(e) => errs.push((line_no, e)),
-        }
-    }
-    (evs, errs, skipped)
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
-}
-
-fn i(ev: &Event, k: Key) -> Option<i64> {
-    ev.get(k).and_then(|v| v.as_i64())
+    // No record for empty data; a final newline ends the last line.
+    let records = if data.is_empty() {
+        Vec::new()
+    } else {
+        common::lines(data)
+    };
+    let r = common::run_records(&mut *decoder(), records);
+    (r.events, r.errors, r.skipped)
 }
 
 fn text(ev: &Event, k: Key) -> String {
@@ -376,12 +359,7 @@ proptest! {
         cut in any::<prop::sample::Index>(),
     ) {
         let src = EVE.lines().nth(line).unwrap_or("{}");
-        let mut b = src.as_bytes().to_vec();
-        for (at, byte) in edits {
-            let n = at.index(b.len());
-            b[n] = byte;
-        }
-        b.truncate(cut.index(b.len() + 1));
+        let b = common::mutate(src.as_bytes(), edits, cut);
         let _ = decoder().decode(&b, Origin::default());
     }
 

@@ -3,9 +3,12 @@
 //! file lines, CEF and LEEF payloads, and bad lines
 //! (`tests/data/syslog/`).
 
-use phiwatch_decode::{detect, DecodeError, Decoder, DecoderConfig, ErrorKind, Format, Framing};
+use phiwatch_decode::{detect, Decoder, DecoderConfig, ErrorKind, Format, Framing};
 use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
 use proptest::prelude::*;
+
+mod common;
+use common::{i, s, Run};
 
 const RFC5424: &str = include_str!("data/syslog/rfc5424-examples.log");
 const RFC3164: &str = include_str!("data/syslog/rfc3164-examples.log");
@@ -22,42 +25,11 @@ fn decoder(year: Option<i32>) -> Box<dyn Decoder> {
     Format::Syslog.decoder(&cfg).expect("decoder")
 }
 
-struct Run {
-    events: Vec<Event>,
-    errors: Vec<(u64, DecodeError)>,
-    skipped: usize,
-}
-
 fn run(year: Option<i32>, text: &str) -> Run {
     let mut dec = decoder(year);
-    let mut r = Run {
-        events: Vec::new(),
-        errors: Vec::new(),
-        skipped: 0,
-    };
-    for (i, line) in text.lines().enumerate() {
-        let n = i as u64 + 1;
-        let origin = Origin {
-            line: n,
-            record: n,
-            ..Origin::default()
-        };
-        match dec.decode(line.as_bytes(), origin) {
-            Ok(Some(ev)) => r.events.push(ev),
-            Ok(None) => r.skipped += 1,
-            Err(e) => r.errors.push((n, e)),
-        }
-    }
+    let r = common::run_lines(&mut *dec, text);
     assert!(dec.finish().is_none());
     r
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
-}
-
-fn i(ev: &Event, k: Key) -> Option<i64> {
-    ev.get(k).and_then(|v| v.as_i64())
 }
 
 fn text(ev: &Event, k: Key) -> String {

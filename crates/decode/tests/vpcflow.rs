@@ -4,9 +4,12 @@
 // In tests a panic is a failure with a location; that is what we want.
 #![allow(clippy::unwrap_used)]
 
-use phiwatch_decode::{DecodeError, Decoder, DecoderConfig, ErrorKind, Format};
+use phiwatch_decode::{Decoder, DecoderConfig, ErrorKind, Format};
 use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
 use proptest::prelude::*;
+
+mod common;
+use common::{i, s, Run};
 
 const SCENARIO: &str =
     include_str!("data/vpcflow/panther/scenario-compromised-root-creds.vpcflow.log");
@@ -22,40 +25,8 @@ fn decoder(fields: Option<&str>) -> Box<dyn Decoder> {
     Format::VpcFlow.decoder(&cfg).expect("decoder")
 }
 
-struct Run {
-    events: Vec<Event>,
-    errors: Vec<(u64, DecodeError)>,
-    skipped: usize,
-}
-
 fn run(dec: &mut dyn Decoder, text: &str) -> Run {
-    let mut r = Run {
-        events: Vec::new(),
-        errors: Vec::new(),
-        skipped: 0,
-    };
-    for (i, line) in text.lines().enumerate() {
-        let n = i as u64 + 1;
-        let origin = Origin {
-            line: n,
-            record: n,
-            ..Origin::default()
-        };
-        match dec.decode(line.as_bytes(), origin) {
-            Ok(Some(ev)) => r.events.push(ev),
-            Ok(None) => r.skipped += 1,
-            Err(e) => r.errors.push((n, e)),
-        }
-    }
-    r
-}
-
-fn s(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k).and_then(|v| v.as_str())
-}
-
-fn i(ev: &Event, k: Key) -> Option<i64> {
-    ev.get(k).and_then(|v| v.as_i64())
+    common::run_lines(dec, text)
 }
 
 fn text(ev: &Event, k: Key) -> String {

@@ -6,9 +6,12 @@
 //! (`crates/ingest/tests/evtx.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use phiwatch_decode::{detect, DecodeError, Decoder, DecoderConfig, ErrorKind, Format, Framing};
+use phiwatch_decode::{detect, Decoder, DecoderConfig, ErrorKind, Format, Framing};
 use phiwatch_event::{keys, Event, Key, Origin};
 use proptest::prelude::*;
+
+mod common;
+use common::Run;
 
 const SECURITY: &str = include_str!("data/windows/security.jsonl");
 const SYSTEM: &str = include_str!("data/windows/system.jsonl");
@@ -23,12 +26,6 @@ fn decoder() -> Box<dyn Decoder> {
         .expect("decoder")
 }
 
-struct Run {
-    events: Vec<Event>,
-    errors: Vec<(u64, DecodeError)>,
-    skipped: usize,
-}
-
 impl Run {
     fn counts(&self) -> (usize, usize, usize) {
         (self.events.len(), self.errors.len(), self.skipped)
@@ -36,26 +33,7 @@ impl Run {
 }
 
 fn run_records<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Run {
-    let mut dec = decoder();
-    let mut r = Run {
-        events: Vec::new(),
-        errors: Vec::new(),
-        skipped: 0,
-    };
-    for (i, rec) in records.into_iter().enumerate() {
-        let n = i as u64 + 1;
-        let origin = Origin {
-            line: n,
-            record: n,
-            ..Origin::default()
-        };
-        match dec.decode(rec, origin) {
-            Ok(Some(ev)) => r.events.push(ev),
-            Ok(None) => r.skipped += 1,
-            Err(e) => r.errors.push((n, e)),
-        }
-    }
-    r
+    common::run_records(&mut *decoder(), records)
 }
 
 fn run_lines(text: &str) -> Run {

@@ -8,8 +8,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use phiwatch_decode::{DecodeError, Decoder, DecoderConfig, ErrorKind, Format};
+use phiwatch_decode::{DecodeError, Decoder, ErrorKind, Format};
 use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
+
+mod common;
+use common::{decoder, i, s};
 
 const MASK: &str = "XXXXXXXXXX.XXXXXX";
 /// What the tests put in place of the btest mask: 2011-03-18T19:06:07.096535Z.
@@ -37,10 +40,6 @@ fn lines(b: &[u8]) -> Vec<&[u8]> {
         return Vec::new();
     }
     b.split(|&c| c == b'\n').collect()
-}
-
-fn decoder(fmt: Format) -> Box<dyn Decoder> {
-    fmt.decoder(&DecoderConfig::default()).expect("decoder")
 }
 
 #[derive(Default)]
@@ -85,14 +84,6 @@ fn run_with(dec: &mut dyn Decoder, b: &[u8]) -> Outcome {
         }
     }
     out
-}
-
-fn s(ev: &Event, key: Key) -> Option<&str> {
-    ev.get(key).and_then(|v| v.as_str())
-}
-
-fn i(ev: &Event, key: Key) -> Option<i64> {
-    ev.get(key).and_then(|v| v.as_i64())
 }
 
 fn text(ev: &Event, key: Key) -> Option<String> {

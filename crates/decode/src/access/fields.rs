@@ -2,7 +2,6 @@
 //! addresses, the HTTP request and response, the URL, and FHIR REST facts
 //! when the path is a FHIR call.
 
-
 use phiwatch_event::{keys, Event, Value};
 
 use crate::fhir::{patient_ids_from_query, rest_facts, Ids};

@@ -1,16 +1,13 @@
 //! JSON access logs (`access-json`): nginx `escape=json`, Traefik, Caddy and
 //! Envoy / Istio shapes.
 
-
 use phiwatch_event::{keys, Event, Origin, Timestamp, Value, ValueRef};
 
 use crate::json::{self, type_error};
 use crate::{DecodeError, Decoder, DecoderConfig, ErrorKind};
-use super::fields::Http;
-use super::text::parse_clf_time;
-use super::fields::push_http;
-use super::text::split_request;
-use super::fields::upstream_seconds;
+
+use super::fields::{push_http, upstream_seconds, Http};
+use super::text::{parse_clf_time, split_request};
 
 pub(crate) struct AccessJsonDecoder;
 
@@ -135,16 +132,7 @@ impl Decoder for AccessJsonDecoder {
         ev.set_origin(origin);
         ev.set_time(json_time(&ev)?);
         json::tag(&mut ev, "web", "web.access", "access-json");
-        let has = |ev: &Event, k: &str| ev.get_raw(k).is_some();
-        let shape = if has(&ev, "DownstreamStatus") || has(&ev, "ClientHost") {
-            Shape::Traefik
-        } else if has(&ev, "response_code") {
-            Shape::Envoy
-        } else if has(&ev, "request.method") || has(&ev, "request.uri") {
-            Shape::Caddy
-        } else {
-            Shape::Nginx
-        };
+        let shape = Shape::of(&ev);
 
         let client = first_text(
             &ev,
@@ -159,42 +147,7 @@ impl Decoder for AccessJsonDecoder {
             ],
         );
         let user = first_text(&ev, &["remote_user", "ClientUsername", "user_id"]);
-        let (mut method, mut target, mut version) = (None, None, None);
-        if let Some(line) = first_text(&ev, &["request"]) {
-            let (m, t, v) = split_request(&line);
-            method = m.map(str::to_string);
-            target = t.map(str::to_string);
-            version = v.map(str::to_string);
-        }
-        method = first_text(
-            &ev,
-            &[
-                "request_method",
-                "RequestMethod",
-                "request.method",
-                "method",
-            ],
-        )
-        .or(method);
-        target = first_text(&ev, &["request_uri", "RequestPath", "request.uri", "path"])
-            .or(target)
-            .or_else(|| {
-                let uri = first_text(&ev, &["uri"])?;
-                Some(match first_text(&ev, &["args", "query_string"]) {
-                    Some(a) => format!("{uri}?{a}"),
-                    None => uri,
-                })
-            });
-        version = first_text(
-            &ev,
-            &[
-                "server_protocol",
-                "RequestProtocol",
-                "request.proto",
-                "protocol",
-            ],
-        )
-        .or(version);
+        let (method, target, version) = request(&ev);
         let status = first_int(&ev, &["status", "DownstreamStatus", "response_code"])?;
         if status.is_some_and(|s| !(0..=999).contains(&s)) {
             return Err(type_error("status", "an HTTP status code"));
@@ -239,46 +192,8 @@ impl Decoder for AccessJsonDecoder {
                 "server_name",
             ],
         );
-        // Durations: nginx and Caddy in seconds, Traefik in nanoseconds,
-        // Envoy in milliseconds.
-        let (duration, upstream) = match shape {
-            Shape::Traefik => (
-                first_number(&ev, &["Duration"])?.map(|n| n / 1e9),
-                first_number(&ev, &["OriginDuration"])?.map(|n| n / 1e9),
-            ),
-            Shape::Envoy => (
-                first_number(&ev, &["duration"])?.map(|n| n / 1e3),
-                first_number(&ev, &["upstream_service_time"])?.map(|n| n / 1e3),
-            ),
-            Shape::Caddy | Shape::Nginx => (
-                first_number(&ev, &["request_time", "duration"])?,
-                first_number(&ev, &["upstream_response_time"])?,
-            ),
-        };
-        let body = match shape {
-            Shape::Envoy => first_int(&ev, &["bytes_sent"])?,
-            _ => first_int(&ev, &["body_bytes_sent", "DownstreamContentSize", "size"])?,
-        };
-        if let Some(b) = body {
-            ev.push_norm(keys::HTTP_RESPONSE_BODY_BYTES, Value::Int(b));
-        }
-        if shape != Shape::Envoy {
-            if let Some(b) = first_int(&ev, &["bytes_sent"])? {
-                ev.push_norm(keys::HTTP_RESPONSE_BYTES, Value::Int(b));
-            }
-        }
-        if let Some(b) = first_int(&ev, &["request_length"])? {
-            ev.push_norm(keys::HTTP_REQUEST_BYTES, Value::Int(b));
-        }
-        if let Some(b) = first_int(&ev, &["bytes_received", "bytes_read", "RequestContentSize"])? {
-            ev.push_norm(keys::HTTP_REQUEST_BODY_BYTES, Value::Int(b));
-        }
-        if let Some(id) = first_text(&ev, &["request_id", "x_request_id", "RequestID"]) {
-            ev.push_norm_str(keys::HTTP_REQUEST_ID, &id);
-        }
-        if let Some(s) = first_text(&ev, &["scheme", "RequestScheme"]) {
-            ev.push_norm_str(keys::URL_SCHEME, &s);
-        }
+        let (duration, upstream) = durations(&ev, shape)?;
+        push_sizes(&mut ev, shape)?;
         let h = Http {
             client: client.as_deref(),
             user: user.as_deref(),
@@ -296,6 +211,114 @@ impl Decoder for AccessJsonDecoder {
         push_http(&mut ev, &h);
         Ok(Some(ev))
     }
+}
+
+impl Shape {
+    /// The shape of a flattened record, by the keys it has.
+    fn of(ev: &Event) -> Shape {
+        let has = |ev: &Event, k: &str| ev.get_raw(k).is_some();
+        if has(ev, "DownstreamStatus") || has(ev, "ClientHost") {
+            Shape::Traefik
+        } else if has(ev, "response_code") {
+            Shape::Envoy
+        } else if has(ev, "request.method") || has(ev, "request.uri") {
+            Shape::Caddy
+        } else {
+            Shape::Nginx
+        }
+    }
+}
+
+/// Method, target and version: from the request line, overridden by the
+/// fields that carry them separately.
+fn request(ev: &Event) -> (Option<String>, Option<String>, Option<String>) {
+    let (mut method, mut target, mut version) = (None, None, None);
+    if let Some(line) = first_text(ev, &["request"]) {
+        let (m, t, v) = split_request(&line);
+        method = m.map(str::to_string);
+        target = t.map(str::to_string);
+        version = v.map(str::to_string);
+    }
+    method = first_text(
+        ev,
+        &[
+            "request_method",
+            "RequestMethod",
+            "request.method",
+            "method",
+        ],
+    )
+    .or(method);
+    target = first_text(ev, &["request_uri", "RequestPath", "request.uri", "path"])
+        .or(target)
+        .or_else(|| {
+            let uri = first_text(ev, &["uri"])?;
+            Some(match first_text(ev, &["args", "query_string"]) {
+                Some(a) => format!("{uri}?{a}"),
+                None => uri,
+            })
+        });
+    version = first_text(
+        ev,
+        &[
+            "server_protocol",
+            "RequestProtocol",
+            "request.proto",
+            "protocol",
+        ],
+    )
+    .or(version);
+    (method, target, version)
+}
+
+/// The request and upstream durations in seconds: nginx and Caddy write
+/// seconds, Traefik nanoseconds, Envoy milliseconds.
+fn durations(ev: &Event, shape: Shape) -> Result<(Option<f64>, Option<f64>), DecodeError> {
+    // Durations: nginx and Caddy in seconds, Traefik in nanoseconds,
+    // Envoy in milliseconds.
+    Ok(match shape {
+        Shape::Traefik => (
+            first_number(ev, &["Duration"])?.map(|n| n / 1e9),
+            first_number(ev, &["OriginDuration"])?.map(|n| n / 1e9),
+        ),
+        Shape::Envoy => (
+            first_number(ev, &["duration"])?.map(|n| n / 1e3),
+            first_number(ev, &["upstream_service_time"])?.map(|n| n / 1e3),
+        ),
+        Shape::Caddy | Shape::Nginx => (
+            first_number(ev, &["request_time", "duration"])?,
+            first_number(ev, &["upstream_response_time"])?,
+        ),
+    })
+}
+
+/// Request and response sizes, request id and scheme.
+fn push_sizes(ev: &mut Event, shape: Shape) -> Result<(), DecodeError> {
+    let body = match shape {
+        Shape::Envoy => first_int(ev, &["bytes_sent"])?,
+        _ => first_int(ev, &["body_bytes_sent", "DownstreamContentSize", "size"])?,
+    };
+    if let Some(b) = body {
+        ev.push_norm(keys::HTTP_RESPONSE_BODY_BYTES, Value::Int(b));
+    }
+    if shape != Shape::Envoy {
+        if let Some(b) = first_int(ev, &["bytes_sent"])? {
+            ev.push_norm(keys::HTTP_RESPONSE_BYTES, Value::Int(b));
+        }
+    }
+    if let Some(b) = first_int(ev, &["request_length"])? {
+        ev.push_norm(keys::HTTP_REQUEST_BYTES, Value::Int(b));
+    }
+    if let Some(b) = first_int(ev, &["bytes_received", "bytes_read", "RequestContentSize"])? {
+        ev.push_norm(keys::HTTP_REQUEST_BODY_BYTES, Value::Int(b));
+    }
+    if let Some(id) = first_text(ev, &["request_id", "x_request_id", "RequestID"]) {
+        ev.push_norm_str(keys::HTTP_REQUEST_ID, &id);
+    }
+    if let Some(s) = first_text(ev, &["scheme", "RequestScheme"]) {
+        ev.push_norm_str(keys::URL_SCHEME, &s);
+    }
+    Ok(())
 }
 
 /// Whether a JSON object with these keys is this format (`has` answers for

@@ -22,19 +22,15 @@
 //! interaction as `event.action`).
 
 mod fields;
-mod text;
 mod json;
-
-
-
+mod text;
 
 pub(crate) use json::{detect_json, AccessJsonDecoder};
 pub(crate) use text::{detect_text, AccessLogDecoder};
 
-
 #[cfg(test)]
 mod tests {
-    
+
     use super::json::detect_json;
     use super::text::parse_clf_time;
     use super::text::split_request;

@@ -8,9 +8,8 @@ use phiwatch_event::{escape_invalid_utf8, keys, Event, Key, Origin, Timestamp, V
 use crate::json::{self, type_error};
 use crate::url::parse_addr;
 use crate::{DecodeError, Decoder, DecoderConfig, ErrorKind};
-use super::fields::Http;
-use super::fields::push_http;
-use super::fields::upstream_seconds;
+
+use super::fields::{push_http, upstream_seconds, Http};
 
 pub(crate) struct AccessLogDecoder;
 
@@ -249,98 +248,18 @@ impl Decoder for AccessLogDecoder {
             ev.push_norm(keys::HTTP_RESPONSE_BODY_BYTES, Value::Int(b));
         }
 
-        // The optional tail: referer, user agent, then nginx additions.
-        let mut referrer = None;
-        let mut user_agent = None;
-        let mut forwarded_for = None;
-        let mut request_time = None;
-        let mut upstream: Option<String> = None;
-        let mut extra = Vec::new();
-        let mut bare_numbers = 0;
-        // `$upstream_response_time` lists several upstreams as `0.1, 0.2`
-        // and redirects as `0.1 : 0.2`: the parts after the first are
-        // separate tokens.
-        let mut upstream_open = false;
-        for (i, t) in toks[7..].iter().enumerate() {
-            match *t {
-                Tok::Quoted(q) if i == 0 => referrer = Some(unescape(q)),
-                Tok::Quoted(q) if i == 1 && referrer.is_some() => user_agent = Some(unescape(q)),
-                Tok::Quoted(q) if forwarded_for.is_none() && is_address_list(q) => {
-                    forwarded_for = Some(q);
-                }
-                Tok::Bare(b) if upstream_open && (is_seconds(b) || b == b":" || b == b"-") => {
-                    if let Some(u) = upstream.as_mut() {
-                        u.push(' ');
-                        u.push_str(&lossless(b));
-                        upstream_open = b == b":" || u.ends_with(',');
-                    }
-                }
-                Tok::Bare(b) => {
-                    upstream_open = false;
-                    match b.iter().position(|&c| c == b'=') {
-                        Some(eq) => {
-                            let (k, v) = (&b[..eq], &b[eq + 1..]);
-                            let v = v
-                                .strip_prefix(b"\"")
-                                .and_then(|v| v.strip_suffix(b"\""))
-                                .unwrap_or(v);
-                            match k {
-                                b"rt" | b"request_time" => request_time = Some(v),
-                                b"urt" | b"upstream_response_time" => {
-                                    upstream = Some(lossless(v).into_owned());
-                                }
-                                _ => extra.push(b),
-                            }
-                        }
-                        None if bare_numbers == 0 && is_seconds(b) => {
-                            request_time = Some(b);
-                            bare_numbers += 1;
-                        }
-                        None if bare_numbers == 1 && (is_seconds(b) || b == b"-") => {
-                            let u = lossless(b).into_owned();
-                            upstream_open = u.ends_with(',');
-                            upstream = Some(u);
-                            bare_numbers += 1;
-                        }
-                        None => extra.push(b),
-                    }
-                }
-                Tok::Quoted(q) | Tok::Bracket(q) => {
-                    upstream_open = false;
-                    extra.push(q);
-                }
-            }
-        }
+        let tail = parse_tail(&toks[7..]);
+        let duration = push_tail(&mut ev, &tail);
+        let Tail {
+            referrer,
+            user_agent,
+            forwarded_for,
+            upstream,
+            ..
+        } = tail;
         let referrer_s = referrer.as_deref().map(lossless);
         let ua_s = user_agent.as_deref().map(lossless);
-        if let Some(r) = &referrer {
-            let v = ev.store_bytes(r);
-            ev.push_raw(raw("http_referer"), v);
-        }
-        if let Some(u) = &user_agent {
-            let v = ev.store_bytes(u);
-            ev.push_raw(raw("http_user_agent"), v);
-        }
-        let mut duration = None;
-        if let Some(rt) = request_time {
-            let v = ev.store_bytes(rt);
-            ev.push_raw(raw("request_time"), v);
-            duration = seconds(rt);
-        }
-        if let Some(u) = &upstream {
-            let v = ev.store_str(u);
-            ev.push_raw(raw("upstream_response_time"), v);
-        }
         let xff_s = forwarded_for.map(lossless);
-        if let Some(x) = forwarded_for {
-            let v = ev.store_bytes(x);
-            ev.push_raw(raw("http_x_forwarded_for"), v);
-        }
-        if !extra.is_empty() {
-            let values: Vec<Value> = extra.iter().map(|e| ev.store_bytes(e)).collect();
-            let list = ev.store_list(values);
-            ev.push_raw(raw("extra"), list);
-        }
 
         // The request line: `METHOD target HTTP/x.y`, or HTTP/0.9 `METHOD
         // target`; anything else (TLS bytes sent to a plain-text port, a
@@ -366,6 +285,122 @@ impl Decoder for AccessLogDecoder {
         push_http(&mut ev, &h);
         Ok(Some(ev))
     }
+}
+
+/// The optional fields after the size: referer, user agent, then the nginx
+/// additions.
+struct Tail<'a> {
+    referrer: Option<Cow<'a, [u8]>>,
+    user_agent: Option<Cow<'a, [u8]>>,
+    forwarded_for: Option<&'a [u8]>,
+    request_time: Option<&'a [u8]>,
+    upstream: Option<String>,
+    extra: Vec<&'a [u8]>,
+}
+
+/// Reads the tokens after the size.
+fn parse_tail<'a>(toks: &[Tok<'a>]) -> Tail<'a> {
+    let mut referrer = None;
+    let mut user_agent = None;
+    let mut forwarded_for = None;
+    let mut request_time = None;
+    let mut upstream: Option<String> = None;
+    let mut extra = Vec::new();
+    let mut bare_numbers = 0;
+    // `$upstream_response_time` lists several upstreams as `0.1, 0.2`
+    // and redirects as `0.1 : 0.2`: the parts after the first are
+    // separate tokens.
+    let mut upstream_open = false;
+    for (i, t) in toks.iter().enumerate() {
+        match *t {
+            Tok::Quoted(q) if i == 0 => referrer = Some(unescape(q)),
+            Tok::Quoted(q) if i == 1 && referrer.is_some() => user_agent = Some(unescape(q)),
+            Tok::Quoted(q) if forwarded_for.is_none() && is_address_list(q) => {
+                forwarded_for = Some(q);
+            }
+            Tok::Bare(b) if upstream_open && (is_seconds(b) || b == b":" || b == b"-") => {
+                if let Some(u) = upstream.as_mut() {
+                    u.push(' ');
+                    u.push_str(&lossless(b));
+                    upstream_open = b == b":" || u.ends_with(',');
+                }
+            }
+            Tok::Bare(b) => {
+                upstream_open = false;
+                match b.iter().position(|&c| c == b'=') {
+                    Some(eq) => {
+                        let (k, v) = (&b[..eq], &b[eq + 1..]);
+                        let v = v
+                            .strip_prefix(b"\"")
+                            .and_then(|v| v.strip_suffix(b"\""))
+                            .unwrap_or(v);
+                        match k {
+                            b"rt" | b"request_time" => request_time = Some(v),
+                            b"urt" | b"upstream_response_time" => {
+                                upstream = Some(lossless(v).into_owned());
+                            }
+                            _ => extra.push(b),
+                        }
+                    }
+                    None if bare_numbers == 0 && is_seconds(b) => {
+                        request_time = Some(b);
+                        bare_numbers += 1;
+                    }
+                    None if bare_numbers == 1 && (is_seconds(b) || b == b"-") => {
+                        let u = lossless(b).into_owned();
+                        upstream_open = u.ends_with(',');
+                        upstream = Some(u);
+                        bare_numbers += 1;
+                    }
+                    None => extra.push(b),
+                }
+            }
+            Tok::Quoted(q) | Tok::Bracket(q) => {
+                upstream_open = false;
+                extra.push(q);
+            }
+        }
+    }
+    Tail {
+        referrer,
+        user_agent,
+        forwarded_for,
+        request_time,
+        upstream,
+        extra,
+    }
+}
+
+/// Pushes the raw fields of the tail; returns the request time in seconds.
+fn push_tail(ev: &mut Event, t: &Tail<'_>) -> Option<f64> {
+    if let Some(r) = &t.referrer {
+        let v = ev.store_bytes(r);
+        ev.push_raw(raw("http_referer"), v);
+    }
+    if let Some(u) = &t.user_agent {
+        let v = ev.store_bytes(u);
+        ev.push_raw(raw("http_user_agent"), v);
+    }
+    let mut duration = None;
+    if let Some(rt) = t.request_time {
+        let v = ev.store_bytes(rt);
+        ev.push_raw(raw("request_time"), v);
+        duration = seconds(rt);
+    }
+    if let Some(u) = &t.upstream {
+        let v = ev.store_str(u);
+        ev.push_raw(raw("upstream_response_time"), v);
+    }
+    if let Some(x) = t.forwarded_for {
+        let v = ev.store_bytes(x);
+        ev.push_raw(raw("http_x_forwarded_for"), v);
+    }
+    if !t.extra.is_empty() {
+        let values: Vec<Value> = t.extra.iter().map(|e| ev.store_bytes(e)).collect();
+        let list = ev.store_list(values);
+        ev.push_raw(raw("extra"), list);
+    }
+    duration
 }
 
 /// Text with invalid UTF-8 bytes written as `\xNN` (as the event stores them).
@@ -404,7 +439,7 @@ pub(super) fn split_request(req: &str) -> (Option<&str>, Option<&str>, Option<&s
 
 /// Seconds as nginx writes them (`0.004`) or Apache `%D` microseconds
 /// (an integer).
-pub(super) fn seconds(b: &[u8]) -> Option<f64> {
+fn seconds(b: &[u8]) -> Option<f64> {
     let s = std::str::from_utf8(b).ok()?;
     if s.contains('.') {
         s.parse::<f64>().ok()

@@ -6,10 +6,8 @@ use phiwatch_event::{keys, Event, Value};
 use crate::json::type_error;
 use crate::jtree::{get, Json, Obj};
 use crate::DecodeError;
-use super::array;
-use super::codings;
-use super::has_code;
-use super::str_at;
+
+use super::{array, codings, has_code, str_at};
 
 const DCM_APPLICATION: &str = "110150";
 const DCM_DESTINATION: &str = "110152";

@@ -3,16 +3,13 @@
 
 use phiwatch_event::{keys, Event, Value};
 
-use crate::url::{percent_decode, split_url};
 use crate::json::type_error;
 use crate::jtree::{Json, Obj};
+use crate::url::{percent_decode, split_url};
 use crate::DecodeError;
-use super::array;
-use super::at;
-use super::codings;
-use super::rest::patient_ids_from_query;
-use super::rest::rest_facts;
-use super::str_at;
+
+use super::rest::{patient_ids_from_query, rest_facts};
+use super::{array, at, codings, str_at};
 
 /// The DICOM / HL7 object-role code of a patient.
 const ROLE_PATIENT: &str = "1";
@@ -118,7 +115,7 @@ pub(super) fn entities(ev: &mut Event, obj: &Obj<'_>) -> Result<(), DecodeError>
 
 /// Decodes a base64 `entity.query` into a raw `entity.query.decoded` and
 /// `url.*`. Whether it decoded: a query that is not base64 is kept raw only.
-pub(super) fn query(ev: &mut Event, b64: &str, patients: &mut Ids) -> bool {
+fn query(ev: &mut Event, b64: &str, patients: &mut Ids) -> bool {
     let Some(bytes) = base64_decode(b64.as_bytes()) else {
         return false;
     };

@@ -5,10 +5,8 @@ use phiwatch_event::{keys, Event, Value};
 use crate::json::type_error;
 use crate::jtree::{get, Json, Obj};
 use crate::DecodeError;
-use super::array;
-use super::at;
-use super::str_at;
-use super::str_of;
+
+use super::{array, at, str_at, str_of};
 
 pub(super) fn event_kind(ev: &mut Event, obj: &Obj<'_>) -> Result<(), DecodeError> {
     let type_code = get(obj, "type").and_then(|t| str_at(t, &["code"]));

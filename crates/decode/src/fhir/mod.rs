@@ -10,14 +10,14 @@
 //! `client.*`, patient entities give `phiwatch.patient.ids`, and the
 //! base64 `entity.query` is decoded into `url.*`.
 //!
-//! The URL helpers at the end (`rest_facts`, `patient_ids_from_query`) are
+//! The FHIR REST helpers (`rest`: `rest_facts`, `patient_ids_from_query`) are
 //! shared with the access-log decoders, which see the same FHIR REST calls
 //! from the web server's side.
 
-mod flatten;
-mod kind;
 mod agents;
 mod entities;
+mod flatten;
+mod kind;
 mod rest;
 
 use phiwatch_event::{keys, Event, Origin, Timestamp, Value};
@@ -25,16 +25,14 @@ use phiwatch_event::{keys, Event, Origin, Timestamp, Value};
 use crate::json::{self, type_error};
 use crate::jtree::{get, Json, Obj};
 use crate::{DecodeError, Decoder, DecoderConfig, ErrorKind};
-use agents::agents;
+
+use agents::{agents, source};
 use entities::entities;
-use kind::event_kind;
 use flatten::flatten_obj;
-use kind::outcome;
-use agents::source;
+use kind::{event_kind, outcome};
 
 pub(crate) use entities::Ids;
 pub(crate) use rest::{patient_ids_from_query, rest_facts};
-
 
 pub(crate) struct FhirAuditDecoder {
     /// Reused buffer for flattened names.
@@ -193,7 +191,6 @@ fn array<'a, 'j>(obj: &'a Obj<'j>, name: &str) -> Result<&'a [Json<'j>], DecodeE
     }
 }
 
-
 /// Whether a JSON object with these keys is this format (`has` answers for
 /// top-level and dotted nested names): a FHIR resource with an AuditEvent's
 /// `recorded` or `agent`, which Patient, Observation and the other clinical
@@ -226,5 +223,4 @@ mod tests {
         assert!(!probe(&["resourceType", "id", "status", "code", "subject"]));
         assert!(!probe(&["recorded", "agent"]));
     }
-
 }

@@ -1,12 +1,9 @@
 //! FHIR REST URLs (`[base]/Patient/123`, `?patient=…`), shared with the
 //! access-log decoders, which see the same calls from the web server's side.
 
-
 use crate::url::percent_decode;
-use super::entities::Ids;
-use super::entities::is_id;
-use super::entities::is_type_name;
-use super::entities::parse_reference;
+
+use super::entities::{is_id, is_type_name, parse_reference, Ids};
 
 /// What a FHIR REST path says: `[base]/Patient/123/_history/2`,
 /// `[base]/Observation?…`, `[base]/Group/7/$export`.
@@ -129,7 +126,7 @@ pub(crate) fn patient_ids_from_query(resource_type: Option<&str>, query: &str, o
 }
 
 /// The FHIR R4 resource types, sorted (for `binary_search`).
-pub(super) const R4_TYPES: &[&str] = &[
+const R4_TYPES: &[&str] = &[
     "Account",
     "ActivityDefinition",
     "AdverseEvent",

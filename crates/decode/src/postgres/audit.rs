@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::csv;
+use crate::csv;
 use crate::{DecodeError, ErrorKind};
 
 /// One parsed audit record.

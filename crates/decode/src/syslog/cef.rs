@@ -86,21 +86,7 @@ pub(super) fn decode(
     }
 
     let pairs = parse_ext(ext)?;
-    let mut stored = Vec::with_capacity(pairs.len());
-    for (key, text) in &pairs {
-        let v = if text.is_empty() {
-            Value::Null
-        } else {
-            ev.store_str(text)
-        };
-        let n = ev.name(key);
-        ev.push_raw(n, v);
-        if v != Value::Null {
-            map_key(ev, key, v, text)?;
-        }
-        stored.push((*key, v));
-    }
-    post_common(ev, &pairs, &stored)?;
+    push_pairs(ev, &pairs, map_key)?;
     times(ev, &pairs, year)
 }
 
@@ -355,9 +341,34 @@ fn is_labelled(key: &str) -> bool {
         || n("flexDate", 1)
 }
 
+/// Stores each pair raw (empty text as null) and maps it to normalized
+/// fields with `map_key` (the format's own), then does the work common to
+/// CEF and LEEF ([`post_common`]).
+pub(super) fn push_pairs(
+    ev: &mut Event,
+    pairs: &[(&str, Cow<'_, str>)],
+    map_key: fn(&mut Event, &str, Value, &str) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let mut stored = Vec::with_capacity(pairs.len());
+    for (key, text) in pairs {
+        let v = if text.is_empty() {
+            Value::Null
+        } else {
+            ev.store_str(text)
+        };
+        let n = ev.name(key);
+        ev.push_raw(n, v);
+        if v != Value::Null {
+            map_key(ev, key, v, text)?;
+        }
+        stored.push((*key, v));
+    }
+    post_common(ev, pairs, &stored)
+}
+
 /// Work common to CEF and LEEF after every pair is stored: custom fields
 /// under their labels, and `network.bytes` from `in` + `out`.
-pub(super) fn post_common(
+fn post_common(
     ev: &mut Event,
     pairs: &[(&str, Cow<'_, str>)],
     stored: &[(&str, Value)],
@@ -395,6 +406,14 @@ pub(super) fn post_common(
     Ok(())
 }
 
+/// The text of the first pair named `name` that is not blank.
+pub(super) fn pair<'p>(pairs: &'p [(&str, Cow<'_, str>)], name: &str) -> Option<&'p str> {
+    pairs
+        .iter()
+        .find(|(k, t)| *k == name && !t.trim().is_empty())
+        .map(|(_, t)| t.as_ref())
+}
+
 /// `rt` (the event time), `start` and `end`, with `dtz` as the zone of
 /// times that carry none.
 fn times(
@@ -402,12 +421,7 @@ fn times(
     pairs: &[(&str, Cow<'_, str>)],
     year: Option<i32>,
 ) -> Result<PayloadTime, DecodeError> {
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, t)| *k == name && !t.trim().is_empty())
-            .map(|(_, t)| t.as_ref())
-    };
+    let get = |name: &str| pair(pairs, name);
     let offset = get("dtz")
         .or_else(|| get("deviceTimeZone"))
         .and_then(timefmt::zone)

@@ -116,21 +116,7 @@ pub(super) fn decode(
         } else {
             split_attrs(attrs, delim)?
         };
-    let mut stored = Vec::with_capacity(pairs.len());
-    for (key, text) in &pairs {
-        let v = if text.is_empty() {
-            Value::Null
-        } else {
-            ev.store_str(text)
-        };
-        let n = ev.name(key);
-        ev.push_raw(n, v);
-        if v != Value::Null {
-            map_key(ev, key, v, text)?;
-        }
-        stored.push((*key, v));
-    }
-    cef::post_common(ev, &pairs, &stored)?;
+    cef::push_pairs(ev, &pairs, map_key)?;
     device_time(&pairs, year)
 }
 
@@ -250,12 +236,7 @@ fn device_time(
     pairs: &[(&str, Cow<'_, str>)],
     year: Option<i32>,
 ) -> Result<PayloadTime, DecodeError> {
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, t)| *k == name && !t.trim().is_empty())
-            .map(|(_, t)| t.as_ref())
-    };
+    let get = |name: &str| cef::pair(pairs, name);
     let Some(t) = get("devTime") else {
         return Ok(PayloadTime::default());
     };

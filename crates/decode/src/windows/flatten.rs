@@ -2,10 +2,9 @@
 //! as Sigma rules name them: `System` children and attributes, `EventData`,
 //! `UserData`.
 
-
 use phiwatch_event::{Event, Timestamp, Value};
 
-use crate::json::{self};
+use crate::json;
 use crate::jtree::{get, Json, Obj};
 use crate::{DecodeError, ErrorKind};
 
@@ -67,7 +66,10 @@ fn canonical_guid(s: &str) -> Option<[u8; 38]> {
 pub(super) fn put(ev: &mut Event, name: &str, v: &Json<'_>) {
     match v {
         Json::Arr(items) => {
-            if items.iter().all(|i| !matches!(i, Json::Obj(_) | Json::Arr(_))) {
+            if items
+                .iter()
+                .all(|i| !matches!(i, Json::Obj(_) | Json::Arr(_)))
+            {
                 let start = ev.begin_list();
                 for i in items {
                     if let Some(s) = scalar(ev, i) {

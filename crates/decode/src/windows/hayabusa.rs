@@ -1,12 +1,11 @@
 //! Hayabusa JSON timeline records: their fields and their time.
 
-
 use phiwatch_event::{Event, Timestamp};
 
 use crate::jtree::{get, Json, Obj};
 use crate::{DecodeError, ErrorKind};
-use super::flatten::push_event_id;
-use super::flatten::put;
+
+use super::flatten::{push_event_id, put};
 
 pub(super) fn is_hayabusa(top: &Obj<'_>) -> bool {
     get(top, "Timestamp").is_some()

@@ -19,17 +19,15 @@ mod flatten;
 mod hayabusa;
 mod normalize;
 
-
 use phiwatch_event::{Event, Origin, Timestamp};
 
-use crate::json::{self};
+use crate::json;
 use crate::jtree::{get, Json};
 use crate::{DecodeError, Decoder, DecoderConfig, ErrorKind};
-use flatten::flatten_event;
-use hayabusa::flatten_hayabusa;
-use hayabusa::is_hayabusa;
-use normalize::normalize;
 
+use flatten::flatten_event;
+use hayabusa::{flatten_hayabusa, is_hayabusa};
+use normalize::normalize;
 
 pub(crate) struct WindowsDecoder;
 

@@ -41,7 +41,7 @@ impl Dataset {
         }
     }
 
-    pub(super) fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Dataset::Security => "windows.security",
             Dataset::Sysmon => "windows.sysmon",
@@ -54,7 +54,7 @@ impl Dataset {
 }
 
 /// A raw string field that carries a value (not empty, not `-`).
-pub(super) fn text<'e>(ev: &'e Event, name: &str) -> Option<&'e str> {
+fn text<'e>(ev: &'e Event, name: &str) -> Option<&'e str> {
     match ev.get_by_name(name) {
         Some(ValueRef::Str(s)) => {
             let t = s.trim();
@@ -348,7 +348,7 @@ fn process(ev: &mut Event, hayabusa: bool) {
     }
 }
 
-pub(super) fn user(ev: &mut Event, logon: bool, hayabusa: bool) {
+fn user(ev: &mut Event, logon: bool, hayabusa: bool) {
     let pairs: &[(&str, &str, &str)] = if logon {
         &[
             ("TargetUserName", "TargetDomainName", "TargetUserSid"),
