@@ -66,11 +66,14 @@ pub fn detect(sample: &[u8]) -> Option<Detected> {
     let first = lines.first()?;
     match first[0] {
         b'#' => detect_hash(&lines),
-        b'{' => detect_json_lines(&lines, sample),
-        b'[' => Some(Detected {
-            format: sniff_json_format(sample),
-            framing: Framing::JsonDocuments,
-        }),
+        b'{' => not_fhir_data(detect_json_lines(&lines, sample), sample),
+        b'[' => not_fhir_data(
+            Some(Detected {
+                format: sniff_json_format(sample),
+                framing: Framing::JsonDocuments,
+            }),
+            sample,
+        ),
         _ => detect_text(&lines),
     }
 }
@@ -137,6 +140,25 @@ fn detect_json_lines(lines: &[&[u8]], sample: &[u8]) -> Option<Detected> {
         format: sniff_json_format(sniff_source),
         framing: Framing::JsonDocuments,
     })
+}
+
+/// FHIR resources other than AuditEvents (a bulk export's `Patient.ndjson`,
+/// a Bundle of `MedicationRequest`s) are patient data, not a log of events:
+/// no format claims them (a directory walk skips them; `phiwatch scan` is
+/// the command for their content).
+fn not_fhir_data(d: Option<Detected>, sample: &[u8]) -> Option<Detected> {
+    let has = |s: &[u8]| memchr::memmem::find(sample, s).is_some();
+    match d {
+        Some(Detected {
+            format: Format::JsonLines,
+            ..
+        }) if has(b"\"resourceType\"") => None,
+        Some(Detected {
+            format: Format::FhirAudit,
+            ..
+        }) if !has(b"AuditEvent") => None,
+        other => other,
+    }
 }
 
 /// Whether `obj` has the key `path`: a top-level name (which may itself
@@ -321,6 +343,17 @@ mod tests {
         check("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n", Some(VpcFlow), Lines);
         check("2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n", Some(VpcFlow), Lines);
         check("\u{feff}\n\n#fields\tts\n", Some(ZeekTsv), Lines);
+    }
+
+    #[test]
+    fn fhir_resources_that_are_not_audit_events_are_not_logs() {
+        check(
+            "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"birthDate\":\"1970-01-01\"}\n",
+            None,
+            Framing::Lines,
+        );
+        check("{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"resourceType\":\"Medication\"}}]}", None, Framing::Lines);
+        check("{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"resourceType\":\"AuditEvent\",\"recorded\":\"2020-01-01T00:00:00Z\"}}]}", Some(Format::FhirAudit), Framing::JsonDocuments);
     }
 
     #[test]

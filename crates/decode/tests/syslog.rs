@@ -518,7 +518,9 @@ fn deviations() {
         .unwrap();
     assert_eq!(ev.time().to_rfc3339(), "2024-03-05T10:00:00.000000Z");
     assert_eq!(ev.get(keys::HOST_NAME), None);
-    assert_eq!(s(&ev, keys::PROCESS_NAME), Some("%ASA-6-302013"));
+    // The `%FACILITY-SEVERITY-MNEMONIC` is the Cisco message code.
+    assert_eq!(s(&ev, keys::EVENT_CODE), Some("ASA-6-302013"));
+    assert_eq!(s(&ev, keys::EVENT_DATASET), Some("cisco.ios"));
     assert_eq!(
         s(&ev, keys::MESSAGE),
         Some("Built outbound TCP connection 1")
@@ -618,4 +620,44 @@ proptest! {
         let _ = decoder(None).decode(line.as_bytes(), Origin::default());
         let _ = detect(line.as_bytes());
     }
+}
+
+#[test]
+fn cisco_ios_sample_from_sigma_regression_data() {
+    use phiwatch_decode::{DecoderConfig, Format};
+    use phiwatch_event::{keys, Origin};
+    let line = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/syslog/cisco-ios-sigma.raw"),
+    )
+    .unwrap();
+    let line = line.trim_ascii();
+    let cfg = DecoderConfig {
+        year: Some(2025),
+        ..DecoderConfig::default()
+    };
+    let mut dec = Format::Syslog.decoder(&cfg).unwrap();
+    let ev = dec.decode(line, Origin::default()).unwrap().unwrap();
+    assert_eq!(ev.time().to_rfc3339(), "2025-02-17T13:40:03.673000Z");
+    assert_eq!(
+        ev.get(keys::EVENT_DATASET).unwrap().as_str(),
+        Some("cisco.ios")
+    );
+    assert_eq!(
+        ev.get(keys::EVENT_CODE).unwrap().as_str(),
+        Some("PARSER-5-CFGLOG_LOGGEDCMD")
+    );
+    assert_eq!(
+        ev.get(keys::HOST_NAME).unwrap().as_str(),
+        Some("172.16.5.10")
+    );
+    assert_eq!(
+        ev.get(keys::MESSAGE).unwrap().as_str(),
+        Some("User:admin  logged command:no access-session port-control")
+    );
+    let mut no_year = Format::Syslog.decoder(&DecoderConfig::default()).unwrap();
+    let err = no_year.decode(line, Origin::default()).unwrap_err();
+    assert_eq!(err.kind, phiwatch_decode::ErrorKind::Time);
+    let detected = phiwatch_decode::detect(line).unwrap();
+    assert_eq!(detected.format, Format::Syslog);
 }

@@ -19,6 +19,7 @@
 //! `MMM dd yyyy HH:mm:ss`) are read as UTC unless a zone is given.
 
 mod cef;
+mod cisco;
 mod leef;
 mod rfc3164;
 mod rfc5424;
@@ -75,7 +76,13 @@ impl Decoder for SyslogDecoder {
             if !msg.is_empty() {
                 ev.push_norm_str(keys::MESSAGE, msg);
             }
-            ("syslog", PayloadTime::default())
+            let cisco = header.msgid.is_some()
+                && header.appname.is_none()
+                && ev.get_raw("cisco.mnemonic").is_some();
+            (
+                if cisco { "cisco.ios" } else { "syslog" },
+                PayloadTime::default(),
+            )
         };
         let time = payload_time
             .device
@@ -145,6 +152,11 @@ fn parse_header<'a>(
             h.pri = Some(pri);
             return Ok(h);
         }
+        if let Some(h) = cisco::parse(rest, year, ev) {
+            let mut h = h?;
+            h.pri = Some(pri);
+            return Ok(h);
+        }
         let mut h = rfc3164::parse(rest, year, true)?;
         h.pri = Some(pri);
         return Ok(h);
@@ -154,6 +166,9 @@ fn parse_header<'a>(
             msg: text,
             ..Header::default()
         });
+    }
+    if let Some(h) = cisco::parse(text, year, ev) {
+        return h;
     }
     rfc3164::parse(text, year, false)
 }
@@ -281,6 +296,9 @@ fn looks_like_syslog(line: &[u8]) -> bool {
         },
         None => (false, s),
     };
+    if cisco::looks_like(s) {
+        return true;
+    }
     if s.starts_with("CEF:") {
         return s.as_bytes().get(4).is_some_and(u8::is_ascii_digit) && s.contains('|');
     }
