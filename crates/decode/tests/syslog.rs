@@ -520,7 +520,7 @@ fn deviations() {
     assert_eq!(ev.get(keys::HOST_NAME), None);
     // The `%FACILITY-SEVERITY-MNEMONIC` is the Cisco message code.
     assert_eq!(s(&ev, keys::EVENT_CODE), Some("ASA-6-302013"));
-    assert_eq!(s(&ev, keys::EVENT_DATASET), Some("cisco.ios"));
+    assert_eq!(s(&ev, keys::EVENT_DATASET), Some("cisco"));
     assert_eq!(
         s(&ev, keys::MESSAGE),
         Some("Built outbound TCP connection 1")
@@ -641,7 +641,7 @@ fn cisco_ios_sample_from_sigma_regression_data() {
     assert_eq!(ev.time().to_rfc3339(), "2025-02-17T13:40:03.673000Z");
     assert_eq!(
         ev.get(keys::EVENT_DATASET).unwrap().as_str(),
-        Some("cisco.ios")
+        Some("cisco")
     );
     assert_eq!(
         ev.get(keys::EVENT_CODE).unwrap().as_str(),

@@ -80,7 +80,7 @@ impl Decoder for SyslogDecoder {
                 && header.appname.is_none()
                 && ev.get_raw("cisco.mnemonic").is_some();
             (
-                if cisco { "cisco.ios" } else { "syslog" },
+                if cisco { "cisco" } else { "syslog" },
                 PayloadTime::default(),
             )
         };
