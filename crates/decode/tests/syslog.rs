@@ -639,10 +639,7 @@ fn cisco_ios_sample_from_sigma_regression_data() {
     let mut dec = Format::Syslog.decoder(&cfg).unwrap();
     let ev = dec.decode(line, Origin::default()).unwrap().unwrap();
     assert_eq!(ev.time().to_rfc3339(), "2025-02-17T13:40:03.673000Z");
-    assert_eq!(
-        ev.get(keys::EVENT_DATASET).unwrap().as_str(),
-        Some("cisco")
-    );
+    assert_eq!(ev.get(keys::EVENT_DATASET).unwrap().as_str(), Some("cisco"));
     assert_eq!(
         ev.get(keys::EVENT_CODE).unwrap().as_str(),
         Some("PARSER-5-CFGLOG_LOGGEDCMD")

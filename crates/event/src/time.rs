@@ -145,6 +145,41 @@ impl Timestamp {
             .map(Timestamp)
     }
 
+    /// A validated civil date and time at a UTC offset (`offset_secs` east
+    /// of UTC): `None` for impossible dates (Feb 30), out-of-range fields or
+    /// years outside 1000–2200.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_civil(
+        year: i64,
+        month: u32,
+        day: u32,
+        hour: u32,
+        min: u32,
+        sec: u32,
+        nanos: i64,
+        offset_secs: i64,
+    ) -> Option<Self> {
+        if !(1..=12).contains(&month)
+            || day == 0
+            || day > days_in_month(year, month)
+            || hour > 23
+            || min > 59
+            || sec > 60
+            || !(0..NANOS_PER_SEC).contains(&nanos)
+            || !(1000..=2200).contains(&year)
+        {
+            return None;
+        }
+        let secs = days_from_civil(year, month, day) * 86_400
+            + i64::from(hour) * 3600
+            + i64::from(min) * 60
+            + i64::from(sec)
+            - offset_secs;
+        secs.checked_mul(NANOS_PER_SEC)?
+            .checked_add(nanos)
+            .map(Timestamp)
+    }
+
     /// Parses any of the text forms logs use for a time: RFC 3339, or decimal
     /// epoch seconds (a value above 10^11 is taken as milliseconds).
     pub fn parse_any(s: &[u8]) -> Option<Self> {

@@ -37,30 +37,6 @@ pub(super) fn month(s: &str) -> Option<u32> {
         .and_then(|i| u32::try_from(i + 1).ok())
 }
 
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// A civil date and time at UTC offset `offset` (seconds east), validated.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn civil(
@@ -73,25 +49,7 @@ pub(super) fn civil(
     nanos: i64,
     offset: i64,
 ) -> Option<Timestamp> {
-    if !(1..=12).contains(&month)
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || min > 59
-        || sec > 60
-        || !(0..1_000_000_000).contains(&nanos)
-        || !(1000..=2200).contains(&year)
-    {
-        return None;
-    }
-    let secs = days_from_civil(year, month, day) * 86_400
-        + i64::from(hour) * 3600
-        + i64::from(min) * 60
-        + i64::from(sec)
-        - offset;
-    secs.checked_mul(1_000_000_000)?
-        .checked_add(nanos)
-        .map(Timestamp::from_nanos)
+    Timestamp::from_civil(year, month, day, hour, min, sec, nanos, offset)
 }
 
 fn digits(s: &str) -> Option<u32> {
