@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use phiwatch_event::{keys, Event, FieldKind, Key, ValueRef};
+use phiwatch_event::{keys, Event, FieldKind, FieldRef, Key, ValueRef};
 use phiwatch_ingest::SourceInfo;
 
 /// Output forms of `phiwatch events`.
@@ -72,14 +72,20 @@ pub fn write_jsonl(
 /// Writes the selected fields as a JSON object; a repeated name becomes an array.
 fn json_fields(buf: &mut String, ev: &Event, keep: impl Fn(FieldKind) -> bool) {
     buf.push('{');
-    let fields: Vec<_> = ev
+    let fields: Vec<FieldRef<'_>> = ev
         .fields()
         .filter(|f| keep(f.kind))
         .filter(|f| f.key != Some(keys::EVENT_DATASET) && f.key != Some(keys::PHIWATCH_FORMAT))
         .collect();
+    // Registered names compare as integers; only dynamic names compare text.
+    let same = |a: &FieldRef<'_>, b: &FieldRef<'_>| match (a.key, b.key) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => a.name == b.name,
+        _ => false,
+    };
     let mut first = true;
     for (i, f) in fields.iter().enumerate() {
-        if fields[..i].iter().any(|g| g.name == f.name) {
+        if fields[..i].iter().any(|g| same(g, f)) {
             continue;
         }
         if !first {
@@ -88,12 +94,13 @@ fn json_fields(buf: &mut String, ev: &Event, keep: impl Fn(FieldKind) -> bool) {
         first = false;
         json_str(buf, f.name);
         buf.push(':');
-        let same: Vec<_> = fields[i..].iter().filter(|g| g.name == f.name).collect();
-        if same.len() == 1 {
+        let repeats = fields[i + 1..].iter().filter(|g| same(g, f)).count();
+        if repeats == 0 {
             json_value(buf, f.value);
         } else {
+            // A name that repeats (an array of objects in the source).
             buf.push('[');
-            for (j, g) in same.iter().enumerate() {
+            for (j, g) in fields[i..].iter().filter(|g| same(g, f)).enumerate() {
                 if j > 0 {
                     buf.push(',');
                 }
@@ -111,9 +118,7 @@ pub fn json_value(buf: &mut String, v: ValueRef<'_>) {
     match v {
         ValueRef::Null => buf.push_str("null"),
         ValueRef::Bool(b) => buf.push_str(if b { "true" } else { "false" }),
-        ValueRef::Int(i) => {
-            let _ = write!(buf, "{i}");
-        }
+        ValueRef::Int(i) => buf.push_str(itoa::Buffer::new().format(i)),
         ValueRef::Float(f) if f.is_finite() => {
             let _ = write!(buf, "{f}");
         }
@@ -142,6 +147,14 @@ pub fn json_value(buf: &mut String, v: ValueRef<'_>) {
 
 /// Appends a JSON string literal.
 pub fn json_str(buf: &mut String, s: &str) {
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // The common case: nothing to escape.
+        buf.reserve(s.len() + 2);
+        buf.push('"');
+        buf.push_str(s);
+        buf.push('"');
+        return;
+    }
     buf.push('"');
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
