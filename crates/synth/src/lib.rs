@@ -13,12 +13,19 @@
 //! that scenarios and the baseline produce), `baseline` and `scenario`
 //! (who does what when), `writers` (one per log format), `truth`.
 
+pub mod baseline;
 pub mod model;
+pub mod org;
 mod rng;
+pub mod scenario;
+pub mod truth;
+mod writers;
 
 pub use rng::Rng;
 
 use std::path::{Path, PathBuf};
+
+use phiwatch_event::Timestamp;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -137,15 +144,16 @@ impl Scale {
 /// What a generation wrote.
 #[derive(Debug, Clone, Default)]
 pub struct GenReport {
-    /// Every file written under the output directory, with its record count.
+    /// Every log file written (under `out/logs/`), with the records a
+    /// decoder reads from it, sorted by path.
     pub files: Vec<(PathBuf, u64)>,
-    /// Records written in all.
+    /// Log records written in all.
     pub records: u64,
-    /// Bytes written in all.
+    /// Bytes written in all (logs, inventory, patients CSV, ground truth).
     pub bytes: u64,
     /// The ground-truth file.
     pub truth: PathBuf,
-    /// The inventory file (TOML) and the patients CSV.
+    /// The inventory file (TOML); the patients CSV is beside it.
     pub inventory: PathBuf,
     /// Labeled attack steps in the ground truth.
     pub steps: usize,
@@ -166,7 +174,87 @@ pub enum GenError {
 
 /// Generates the organization's logs under `out/logs/`, the inventory under
 /// `out/inventory/`, and the ground truth under `out/truth/`.
+///
+/// Time advances in slices of [`SLICE_SECS`]: each slice's activities are
+/// generated, sorted by time (a stable sort, so simultaneous activities keep
+/// the generator's deterministic order) and written; nothing but counters
+/// is kept from one slice to the next.
 pub fn generate(cfg: &GenConfig, out: &Path) -> Result<GenReport, GenError> {
-    let _ = (cfg, out);
-    Ok(GenReport::default())
+    let io = |path: &Path, source: std::io::Error| GenError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    for d in writers::LOG_DIRS {
+        let p = out.join("logs").join(d);
+        std::fs::create_dir_all(&p).map_err(|e| io(&p, e))?;
+    }
+    for d in ["inventory", "truth"] {
+        let p = out.join(d);
+        std::fs::create_dir_all(&p).map_err(|e| io(&p, e))?;
+    }
+    let org = org::build(cfg);
+    let mut bytes = 0u64;
+    let mut put = |path: PathBuf, text: &[u8]| -> Result<PathBuf, GenError> {
+        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+        bytes += text.len() as u64;
+        Ok(path)
+    };
+    let inventory = put(
+        out.join("inventory").join("inventory.toml"),
+        writers::inventory::inventory_toml(&org, "patients.csv").as_bytes(),
+    )?;
+    put(
+        out.join("inventory").join("patients.csv"),
+        writers::inventory::patients_csv(&org).as_bytes(),
+    )?;
+
+    let mut world = baseline::World::new(cfg, &org);
+    let steps = world.steps();
+    let mut truth = truth::Truth::new(cfg);
+    let mut w = writers::Writers::new(out, &org, Rng::new(cfg.seed).fork("writers"));
+    let sec = 1_000_000_000i64;
+    let start = cfg.start_secs.saturating_mul(sec);
+    let end = start.saturating_add(i64::from(cfg.days) * 86_400 * sec);
+    let mut t = start;
+    while t < end {
+        let next = (t + SLICE_SECS * sec).min(end);
+        let mut acts = world.slice(&org, Timestamp::from_nanos(t), Timestamp::from_nanos(next));
+        acts.sort_by_key(|a| a.time);
+        for a in &acts {
+            w.write(a)?;
+            if let Some(step) = a.step {
+                truth.observe(a);
+                for &(id, n) in &w.ctx.touched {
+                    let rel = &w.ctx.files[id].rel;
+                    truth.record(step, rel.strip_prefix("logs/").unwrap_or(rel), n);
+                }
+            }
+        }
+        t = next;
+    }
+    w.finish()?;
+
+    let truth_path = out.join("truth").join("truth.json");
+    let mut json = truth.to_json();
+    json.push('\n');
+    let truth_path = put(truth_path, json.as_bytes())?;
+
+    let mut files: Vec<(PathBuf, u64)> = w
+        .ctx
+        .files
+        .iter()
+        .map(|f| (out.join(&f.rel), f.records))
+        .collect();
+    files.sort();
+    Ok(GenReport {
+        records: w.ctx.files.iter().map(|f| f.records).sum(),
+        bytes: bytes + w.ctx.files.iter().map(|f| f.bytes).sum::<u64>(),
+        files,
+        truth: truth_path,
+        inventory,
+        steps: steps.len(),
+    })
 }
+
+/// The length of a generation slice, in seconds.
+pub const SLICE_SECS: i64 = 600;
