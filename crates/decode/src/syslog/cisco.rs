@@ -144,7 +144,7 @@ fn time(s: &str, year: Option<i32>) -> Result<Timestamp, DecodeError> {
         timefmt::zone(zone).ok_or_else(bad)?
     };
     let (hh, mm, ss, nanos) = p.clock;
-    timefmt::civil(y, p.month, p.day, hh, mm, ss, nanos, offset).ok_or_else(bad)
+    Timestamp::from_civil(y, p.month, p.day, hh, mm, ss, nanos, offset).ok_or_else(bad)
 }
 
 /// The mnemonic's fields; its severity stands in for a missing `<PRI>`.

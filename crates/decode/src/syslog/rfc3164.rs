@@ -78,7 +78,7 @@ fn timestamp(s: &str, year: Option<i32>, has_pri: bool) -> Result<(Timestamp, &s
             }
         };
         let (hh, mm, ss, nanos) = p.clock;
-        let t = timefmt::civil(y, p.month, p.day, hh, mm, ss, nanos, 0).ok_or_else(bad)?;
+        let t = Timestamp::from_civil(y, p.month, p.day, hh, mm, ss, nanos, 0).ok_or_else(bad)?;
         return Ok((t, rest));
     }
     let (tok, rest) = s.split_once(' ').unwrap_or((s, ""));

@@ -37,21 +37,6 @@ pub(super) fn month(s: &str) -> Option<u32> {
         .and_then(|i| u32::try_from(i + 1).ok())
 }
 
-/// A civil date and time at UTC offset `offset` (seconds east), validated.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn civil(
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    min: u32,
-    sec: u32,
-    nanos: i64,
-    offset: i64,
-) -> Option<Timestamp> {
-    Timestamp::from_civil(year, month, day, hour, min, sec, nanos, offset)
-}
-
 fn digits(s: &str) -> Option<u32> {
     if s.is_empty() || s.len() > 9 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -173,7 +158,7 @@ pub(super) fn device_time(s: &str, year: Option<i32>, default_offset: i64) -> Op
     if it.next().is_some() {
         return None;
     }
-    civil(y, mon, day, h, m, sec, nanos, offset)
+    Timestamp::from_civil(y, mon, day, h, m, sec, nanos, offset)
 }
 
 /// Parses `s` with a Java `SimpleDateFormat` pattern (the letters `y M d H h
@@ -307,7 +292,7 @@ pub(super) fn with_pattern(s: &str, pattern: &str, year: Option<i32>) -> Option<
         Some(y) => y,
         None => i64::from(year?),
     };
-    civil(y, mo?, d?, h, mi, sec, nanos, offset)
+    Timestamp::from_civil(y, mo?, d?, h, mi, sec, nanos, offset)
 }
 
 /// The parts of a BSD syslog timestamp `Mmm dd [yyyy] hh:mm:ss[.fff][:]`
