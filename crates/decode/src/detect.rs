@@ -142,17 +142,24 @@ fn detect_json_lines(lines: &[&[u8]], sample: &[u8]) -> Option<Detected> {
     })
 }
 
-/// FHIR resources other than AuditEvents (a bulk export's `Patient.ndjson`,
-/// a Bundle of `MedicationRequest`s) are patient data, not a log of events:
-/// no format claims them (a directory walk skips them; `phiwatch scan` is
-/// the command for their content).
+/// JSON that is data rather than a log of events is claimed by no format
+/// (a directory walk skips it; named explicitly it needs `--input-format`
+/// or a `--mapping`): FHIR resources other than AuditEvents (a bulk
+/// export's `Patient.ndjson`, a Bundle of `MedicationRequest`s; `phiwatch
+/// scan` is the command for their content), and generic JSON with none of
+/// the time fields a log record would have (ATT&CK data, JSON schemas).
 fn not_fhir_data(d: Option<Detected>, sample: &[u8]) -> Option<Detected> {
     let has = |s: &[u8]| memchr::memmem::find(sample, s).is_some();
+    let has_key = |k: &str| has(format!("\"{k}\"").as_bytes());
     match d {
         Some(Detected {
             format: Format::JsonLines,
             ..
         }) if has(b"\"resourceType\"") => None,
+        Some(Detected {
+            format: Format::JsonLines,
+            ..
+        }) if !crate::jsonl::DEFAULT_TIME_FIELDS.iter().any(|k| has_key(k)) => None,
         Some(Detected {
             format: Format::FhirAudit,
             ..
@@ -343,6 +350,26 @@ mod tests {
         check("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n", Some(VpcFlow), Lines);
         check("2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n", Some(VpcFlow), Lines);
         check("\u{feff}\n\n#fields\tts\n", Some(ZeekTsv), Lines);
+    }
+
+    #[test]
+    fn json_without_a_time_field_is_not_a_log() {
+        check(
+            "{\"id\":\"T1003\",\"name\":\"OS Credential Dumping\"}\n",
+            None,
+            Framing::Lines,
+        );
+        check("[{\"id\":\"TA0001\"}]", None, Framing::Lines);
+        check(
+            "{\"rule_id\":\"x\",\"log\":{\"a\":1}}\n",
+            None,
+            Framing::Lines,
+        );
+        check(
+            "{\"time\":\"2024-01-01T00:00:00Z\",\"msg\":\"x\"}\n",
+            Some(Format::JsonLines),
+            Framing::Lines,
+        );
     }
 
     #[test]

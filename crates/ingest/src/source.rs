@@ -113,6 +113,12 @@ impl SourceReader {
             (Some(f), Some(d)) if d.format == f => (f, d.framing),
             (Some(f), _) => (f, forced_framing(f, sample)),
             (None, Some(d)) => (d.format, d.framing),
+            (None, None)
+                if cfg.decoder.mapping.is_some() && sample.trim_ascii_start().starts_with(b"{") =>
+            {
+                // JSON whose time field only the user's mapping names.
+                (Format::JsonLines, Framing::Lines)
+            }
             (None, None) if matches!(spec, InputSpec::Found(_)) => {
                 stats.skipped = Some("not a recognized log format".into());
                 return Err(Box::new(stats));

@@ -35,7 +35,7 @@ use mapping::{FieldRule, MapConv, SetValue};
 pub use time::TimeFormat;
 
 /// Time fields tried, in order, when no mapping names one.
-const DEFAULT_TIME_FIELDS: &[&str] =
+pub(crate) const DEFAULT_TIME_FIELDS: &[&str] =
     &["@timestamp", "timestamp", "time", "ts", "eventTime", "date"];
 
 pub(crate) struct JsonLinesDecoder {
