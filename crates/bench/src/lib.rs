@@ -9,6 +9,8 @@
 
 use std::fmt::Write;
 
+pub mod measure;
+
 /// The deterministic generator shared with the synthetic hospital.
 pub use phiwatch_synth::Rng;
 

@@ -7,55 +7,20 @@
 //!
 //! Usage: `phiwatch-bench [RECORDS] [RUNS]` (defaults 1,000,000 and 5).
 
-use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
+use phiwatch_bench::measure::{files_under, ingest, read_and_count, time};
 use phiwatch_bench::{fhir_audit_ndjson, pgaudit_log, zeek_conn_json, zeek_conn_tsv};
 use phiwatch_decode::{DecoderConfig, Format};
 use phiwatch_event::Origin;
-use phiwatch_ingest::{CollectSink, Ingest, IngestConfig, InputSpec, Order};
+use phiwatch_ingest::Order;
 
 /// mimalloc: events are built on decoding threads and freed on the consuming
 /// thread; glibc's allocator made that cross-thread free the bottleneck
 /// (see ARCHITECTURE.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// Median seconds of `runs` runs of `f`, which returns a count to check.
-fn time<F: FnMut() -> u64>(runs: usize, expect: u64, mut f: F) -> anyhow::Result<f64> {
-    let mut secs = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        let n = f();
-        secs.push(t.elapsed().as_secs_f64());
-        anyhow::ensure!(n == expect, "expected {expect} records, got {n}");
-    }
-    Ok(median(secs))
-}
-
-fn read_and_count(path: &Path) -> u64 {
-    let mut f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(_) => return 0,
-    };
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut n = 0u64;
-    while let Ok(k) = f.read(&mut buf) {
-        if k == 0 {
-            break;
-        }
-        n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
-    }
-    n
-}
 
 fn decode_only(bytes: &[u8], format: Format) -> u64 {
     let Ok(mut dec) = format.decoder(&DecoderConfig::default()) else {
@@ -70,23 +35,6 @@ fn decode_only(bytes: &[u8], format: Format) -> u64 {
     if let Some(Ok(ev)) = dec.finish() {
         n += u64::from(!ev.is_empty());
     }
-    n
-}
-
-fn ingest(paths: &[&Path], order: Order, threads: usize) -> u64 {
-    let cfg = IngestConfig {
-        order,
-        threads,
-        ..IngestConfig::default()
-    };
-    let sink = Arc::new(CollectSink::default());
-    let inputs = paths
-        .iter()
-        .map(|p| InputSpec::File(p.to_path_buf()))
-        .collect();
-    let mut run = Ingest::start(inputs, vec![], cfg, sink);
-    let n = run.by_ref().count() as u64;
-    run.finish();
     n
 }
 
@@ -156,11 +104,14 @@ fn suite(
     let file = name.replace(' ', "-");
     let path = dir.join(&file);
     std::fs::write(&path, text)?;
+    // The second file exists only for the two-file stages.
     let copy = dir.join(format!("{file}.2"));
-    std::fs::write(&copy, text)?;
+    if two_files {
+        std::fs::write(&copy, text)?;
+    }
     let total_lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
     let mb = text.len() as f64 / 1e6;
-    let limit = time(runs, total_lines, || read_and_count(&path))?;
+    let limit = time(runs, total_lines, || read_and_count(&[&path]))?;
     let decode = time(runs, records, || decode_only(text.as_bytes(), format))?;
     let arrival = time(runs, records, || ingest(&[&path], Order::Arrival, 1))?;
     let ordered = time(runs, records, || ingest(&[&path], Order::Time, 1))?;
@@ -201,26 +152,14 @@ fn suite(
 /// against reading their bytes.
 fn evtx_suite(runs: usize) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ingest/tests/data/evtx");
-    let mut files = Vec::new();
-    let mut stack = vec![root];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "evtx") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    let mut files = files_under(&root)?;
+    files.retain(|p| p.extension().is_some_and(|x| x == "evtx"));
     let bytes: u64 = files
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    let events = ingest(&paths, Order::Arrival, 1);
+    let events = ingest(&files, Order::Arrival, 1);
     let limit = time(runs, bytes, || {
         files
             .iter()
@@ -228,7 +167,7 @@ fn evtx_suite(runs: usize) -> anyhow::Result<()> {
             .map(|b| b.len() as u64)
             .sum()
     })?;
-    let secs = time(runs, events, || ingest(&paths, Order::Arrival, 1))?;
+    let secs = time(runs, events, || ingest(&files, Order::Arrival, 1))?;
     let mb = bytes as f64 / 1e6;
     for (stage, t) in [
         (

@@ -8,13 +8,12 @@
 //! into `CORPUS_ROOT/<scale>-<days>-<seed>/` and reused when present
 //! (a `.complete` file there records the generation figures).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, ensure, Context};
-use phiwatch_ingest::{CollectSink, Ingest, IngestConfig, InputSpec, Order};
+use phiwatch_bench::measure::{files_under, ingest, read_and_count, time};
+use phiwatch_ingest::Order;
 use phiwatch_synth::{generate, GenConfig, Scale, Scenario};
 
 /// mimalloc, as in the `phiwatch` binary (see ARCHITECTURE.md).
@@ -22,23 +21,6 @@ use phiwatch_synth::{generate, GenConfig, Scale, Scenario};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const COMPLETE: &str = ".complete";
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// Median seconds of `runs` runs of `f`, which returns a count to check.
-fn time<F: FnMut() -> u64>(runs: usize, expect: u64, mut f: F) -> anyhow::Result<f64> {
-    let mut secs = Vec::with_capacity(runs);
-    for _ in 0..runs.max(1) {
-        let t = Instant::now();
-        let n = f();
-        secs.push(t.elapsed().as_secs_f64());
-        ensure!(n == expect, "expected {expect} records, got {n}");
-    }
-    Ok(median(secs))
-}
 
 /// Generation figures, kept next to the corpus.
 struct Generated {
@@ -98,55 +80,6 @@ fn corpus(dir: &Path, cfg: &GenConfig) -> anyhow::Result<Generated> {
         secs,
         cached: false,
     })
-}
-
-fn files_under(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// The limit: reading every file and counting its lines with memchr.
-fn read_and_count(files: &[PathBuf]) -> u64 {
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut n = 0u64;
-    for p in files {
-        let Ok(mut f) = std::fs::File::open(p) else {
-            continue;
-        };
-        while let Ok(k) = f.read(&mut buf) {
-            if k == 0 {
-                break;
-            }
-            n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
-        }
-    }
-    n
-}
-
-fn ingest(files: &[PathBuf], order: Order, threads: usize) -> u64 {
-    let cfg = IngestConfig {
-        order,
-        threads,
-        ..IngestConfig::default()
-    };
-    let sink = Arc::new(CollectSink::default());
-    let inputs = files.iter().map(|p| InputSpec::File(p.clone())).collect();
-    let mut run = Ingest::start(inputs, vec![], cfg, sink);
-    let n = run.by_ref().count() as u64;
-    run.finish();
-    n
 }
 
 fn main() -> anyhow::Result<()> {
