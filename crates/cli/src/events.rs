@@ -81,6 +81,11 @@ pub struct EventsArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_record_bytes: usize,
 
+    /// Largest JSON document read whole (a pretty-printed or `{"Records":[…]}`
+    /// file, a binary EVTX file), in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 512 * 1024 * 1024)]
+    pub max_document_bytes: usize,
+
     /// Diagnostics printed in all; the rest are counted in the summary.
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub max_diagnostics: u64,
@@ -153,6 +158,7 @@ pub fn run(args: EventsArgs) -> Result<u8, CliError> {
             .max(1),
         reorder_window: args.reorder_window,
         max_record_bytes: args.max_record_bytes.max(1),
+        max_document_bytes: args.max_document_bytes.max(1),
         from: args.from,
         to: args.to,
         ..IngestConfig::default()

@@ -129,17 +129,23 @@ impl<R: Read> LineReader<R> {
     /// Everything not yet framed, to the end of the stream, up to `max`
     /// bytes (for binary sources that are not line-based).
     pub(crate) fn read_rest(&mut self, max: usize) -> io::Result<Vec<u8>> {
+        let too_large = || {
+            io::Error::other(format!(
+                "larger than the {max} byte limit (--max-document-bytes)"
+            ))
+        };
         let mut out = self.buf[self.start..self.end].to_vec();
         self.start = self.end;
+        if out.len() > max {
+            return Err(too_large());
+        }
         let mut chunk = vec![0u8; 256 * 1024];
         while !self.eof {
             match self.inner.read(&mut chunk) {
                 Ok(0) => self.eof = true,
                 Ok(n) => {
                     if out.len() + n > max {
-                        return Err(io::Error::other(format!(
-                            "larger than the {max} byte limit (--max-document-bytes)"
-                        )));
+                        return Err(too_large());
                     }
                     out.extend_from_slice(&chunk[..n]);
                 }

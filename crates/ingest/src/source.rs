@@ -378,32 +378,15 @@ fn forced_framing(f: Format, sample: &[u8]) -> Framing {
     }
 }
 
-/// Reads a whole JSON document source, up to `max` bytes.
+/// Reads a whole JSON document source, up to `max` bytes (its lines may
+/// be of any length: the document's cap is the only one that applies).
 fn read_document(
     lines: &mut LineReader<Box<dyn Read + Send>>,
     max: usize,
 ) -> Result<String, String> {
-    let mut bytes = Vec::new();
-    loop {
-        match lines.next_line() {
-            Ok(Some(Line::Text(b, _, _))) => {
-                if bytes.len() + b.len() > max {
-                    return Err(format!(
-                        "JSON document larger than the {max} byte limit (--max-document-bytes)"
-                    ));
-                }
-                bytes.extend_from_slice(b);
-                bytes.push(b'\n');
-            }
-            Ok(Some(Line::TooLong(line, _, _))) => {
-                return Err(format!(
-                    "line {line} of the JSON document exceeds the record size limit"
-                ))
-            }
-            Ok(None) => break,
-            Err(e) => return Err(format!("read error: {}", io_reason(&e))),
-        }
-    }
+    let bytes = lines
+        .read_rest(max)
+        .map_err(|e| format!("JSON document: {}", io_reason(&e)))?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "JSON document is not valid UTF-8 (at byte {})",

@@ -351,6 +351,28 @@ fn cloudtrail_records_envelope_is_opened() {
     );
 }
 
+#[test]
+fn a_one_line_json_document_is_capped_by_the_document_limit_not_the_line_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = r#"{"eventVersion":"1.08","eventTime":"2024-05-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.4"}"#;
+    let doc = format!("{{\"Records\":[{}]}}", vec![record; 50].join(","));
+    let p = write(dir.path(), "ct.json", doc.as_bytes());
+    let cfg = IngestConfig {
+        max_record_bytes: 1000,
+        ..IngestConfig::default()
+    };
+    let r = run(std::slice::from_ref(&p), cfg);
+    assert_eq!(r.events.len(), 50, "{:?}", r.diags);
+    let cfg = IngestConfig {
+        max_document_bytes: 1000,
+        ..IngestConfig::default()
+    };
+    let r = run(&[p], cfg);
+    assert!(r.events.is_empty());
+    let err = r.report.sources[0].1.error.as_deref().unwrap();
+    assert!(err.contains("larger than the 1000 byte limit"), "{err}");
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
     #[test]
