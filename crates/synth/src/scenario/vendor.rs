@@ -264,13 +264,13 @@ impl Plan for Vendor {
             let k = w.index(m) as u64;
             let batches = (w.len() as u64).saturating_sub(4).clamp(1, 8);
             let batch = np.div_ceil(batches).max(1);
+            // Every record of the step is in the vendor's one psql session.
+            let session = |t: i64, what: DbWhat| {
+                act(t, Some(2), db(self.pid, &user, "ehr", client, "psql", what))
+            };
             let mut t = t0;
             if k == 0 {
-                out.push(act(
-                    t,
-                    Some(2),
-                    db(self.pid, &user, "ehr", client, "psql", DbWhat::Connect),
-                ));
+                out.push(session(t, DbWhat::Connect));
                 t += SEC;
             }
             if k < batches {
@@ -279,63 +279,22 @@ impl Plan for Vendor {
                     "SELECT id, name, dob, ssn, address, phone, insurance_id FROM ehr.patients ORDER BY id LIMIT {batch} OFFSET {}",
                     k * batch
                 );
-                out.push(act(
+                out.push(session(
                     t,
-                    Some(2),
-                    db(
-                        self.pid,
-                        &user,
-                        "ehr",
-                        client,
-                        "psql",
-                        audit("READ", "SELECT", "ehr.patients", stmt, rows),
-                    ),
+                    audit("READ", "SELECT", "ehr.patients", stmt, rows),
                 ));
             } else if k == batches {
-                out.push(act(
-                    t,
-                    Some(2),
-                    db(
-                        self.pid,
-                        &user,
-                        "ehr",
-                        client,
-                        "psql",
-                        audit(
-                            "READ",
-                            "COPY",
-                            "",
-                            "COPY ehr.patients TO stdout;".into(),
-                            np,
-                        ),
-                    ),
-                ));
+                let stmt = "COPY ehr.patients TO stdout;".into();
+                out.push(session(t, audit("READ", "COPY", "", stmt, np)));
             } else if k == batches + 1 {
-                out.push(act(
+                let stmt = "SELECT * FROM ehr.encounters".into();
+                out.push(session(
                     t,
-                    Some(2),
-                    db(
-                        self.pid,
-                        &user,
-                        "ehr",
-                        client,
-                        "psql",
-                        audit(
-                            "READ",
-                            "SELECT",
-                            "ehr.encounters",
-                            "SELECT * FROM ehr.encounters".into(),
-                            np * 6,
-                        ),
-                    ),
+                    audit("READ", "SELECT", "ehr.encounters", stmt, np * 6),
                 ));
             }
             if w.is_last(m) {
-                out.push(act(
-                    t + 30 * SEC,
-                    Some(2),
-                    db(self.pid, &user, "ehr", client, "psql", DbWhat::Disconnect),
-                ));
+                out.push(session(t + 30 * SEC, DbWhat::Disconnect));
                 let dur = (w.len() * 60) as f64;
                 out.push(act(
                     t + 31 * SEC,
