@@ -144,15 +144,20 @@ impl Ingest {
         let infos: Vec<SourceInfo> = inputs
             .iter()
             .enumerate()
-            .map(|(i, spec)| SourceInfo {
-                id: SourceId(i as u32),
-                path: spec.display().into(),
-                size: match spec {
-                    InputSpec::File(p) | InputSpec::Found(p) => {
-                        std::fs::metadata(p).ok().map(|m| m.len())
-                    }
+            .map(|(i, spec)| {
+                let meta = match spec {
+                    InputSpec::File(p) | InputSpec::Found(p) => std::fs::metadata(p).ok(),
                     InputSpec::Stdin => None,
-                },
+                };
+                SourceInfo {
+                    id: SourceId(i as u32),
+                    path: spec.display().into(),
+                    size: meta.as_ref().map(|m| m.len()),
+                    modified: meta
+                        .and_then(|m| m.modified().ok())
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .and_then(|d| Timestamp::from_secs(d.as_secs() as i64)),
+                }
             })
             .collect();
         let total_bytes = infos.iter().filter_map(|i| i.size).sum();

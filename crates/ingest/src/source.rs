@@ -138,7 +138,7 @@ impl SourceReader {
         stats.format = Some(format);
         let mut decoder_cfg = cfg.decoder.clone();
         if decoder_cfg.year.is_none() {
-            decoder_cfg.year = Some(year_of(spec));
+            decoder_cfg.year = Some(year_of(info.modified));
         }
         let decoder = match format.decoder(&decoder_cfg) {
             Ok(d) => d,
@@ -397,18 +397,15 @@ fn read_document(
 
 /// The year for timestamps that carry none: the file's modification year,
 /// else the current year.
-fn year_of(spec: &InputSpec) -> i32 {
-    let modified = match spec {
-        InputSpec::File(p) | InputSpec::Found(p) => {
-            std::fs::metadata(p).and_then(|m| m.modified()).ok()
-        }
-        InputSpec::Stdin => None,
+fn year_of(modified: Option<Timestamp>) -> i32 {
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| Timestamp::from_secs(d.as_secs() as i64))
     };
-    let secs = modified
-        .unwrap_or_else(std::time::SystemTime::now)
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Timestamp::from_secs(secs)
+    modified
+        .or_else(now)
         .and_then(|t| t.to_rfc3339().get(..4).and_then(|y| y.parse().ok()))
         .unwrap_or(1970)
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use phiwatch_decode::{ErrorKind, Format};
-use phiwatch_event::SourceId;
+use phiwatch_event::{SourceId, Timestamp};
 
 /// How a source's bytes were compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,6 +94,9 @@ pub struct SourceInfo {
     pub path: Arc<str>,
     /// Size in bytes on disk, when known.
     pub size: Option<u64>,
+    /// Last modification time, when known (the year of timestamps written
+    /// without one defaults to it).
+    pub modified: Option<Timestamp>,
 }
 
 /// A problem with a record or a whole source.
