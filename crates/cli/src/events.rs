@@ -18,21 +18,8 @@ use crate::{exit, CliError};
 
 #[derive(Args, Debug)]
 pub struct EventsArgs {
-    /// Files, directories (read recursively), globs, or `-` for standard input.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<String>,
-
-    /// Read every source as this format instead of detecting it.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
-    pub input_format: Option<Format>,
-
-    /// Drop events before this time (RFC 3339, a date, or epoch seconds).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub from: Option<Timestamp>,
-
-    /// Drop events after this time (RFC 3339, a date, or epoch seconds).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub to: Option<Timestamp>,
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// Output form.
     #[arg(long, value_enum, default_value_t = EventFormat::Jsonl)]
@@ -50,6 +37,27 @@ pub struct EventsArgs {
     /// `arrival` prints events as decoded (fastest).
     #[arg(long, value_enum, default_value_t = OrderArg::Time)]
     pub order: OrderArg,
+}
+
+/// Where logs come from and how they are read: shared by every command that
+/// reads logs.
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// Files, directories (read recursively), globs, or `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Read every source as this format instead of detecting it.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub input_format: Option<Format>,
+
+    /// Drop events before this time (RFC 3339, a date, or epoch seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<Timestamp>,
+
+    /// Drop events after this time (RFC 3339, a date, or epoch seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<Timestamp>,
 
     /// Field mapping (TOML) for generic JSON lines.
     #[arg(long, value_name = "FILE")]
@@ -69,7 +77,7 @@ pub struct EventsArgs {
     #[arg(long, value_name = "YEAR")]
     pub year: Option<i32>,
 
-    /// Worker threads (default: the number of cores).
+    /// Worker threads for reading (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
@@ -124,13 +132,14 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     t.ok_or_else(|| format!("'{s}' is not a time (use RFC 3339, YYYY-MM-DD or epoch seconds)"))
 }
 
-pub fn run(args: EventsArgs) -> Result<u8, CliError> {
-    if let (Some(f), Some(t)) = (args.from, args.to) {
+/// The ingest configuration the input flags ask for.
+pub fn ingest_config(input: &InputArgs, order: Order) -> Result<IngestConfig, CliError> {
+    if let (Some(f), Some(t)) = (input.from, input.to) {
         if f > t {
             return Err(CliError::Usage("--from is after --to".into()));
         }
     }
-    let mapping = match &args.mapping {
+    let mapping = match &input.mapping {
         None => None,
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -140,35 +149,40 @@ pub fn run(args: EventsArgs) -> Result<u8, CliError> {
             Some(Arc::new(m))
         }
     };
-    let cfg = IngestConfig {
-        format: args.input_format,
+    Ok(IngestConfig {
+        format: input.input_format,
         decoder: DecoderConfig {
             mapping,
-            vpc_fields: args.vpc_fields.clone(),
-            pg_prefix: args.pg_prefix.clone(),
-            year: args.year,
+            vpc_fields: input.vpc_fields.clone(),
+            pg_prefix: input.pg_prefix.clone(),
+            year: input.year,
         },
-        order: match args.order {
-            OrderArg::Time => Order::Time,
-            OrderArg::Arrival => Order::Arrival,
-        },
-        threads: args
+        order,
+        threads: input
             .threads
             .unwrap_or(IngestConfig::default().threads)
             .max(1),
-        reorder_window: args.reorder_window,
-        max_record_bytes: args.max_record_bytes.max(1),
-        max_document_bytes: args.max_document_bytes.max(1),
-        from: args.from,
-        to: args.to,
+        reorder_window: input.reorder_window,
+        max_record_bytes: input.max_record_bytes.max(1),
+        max_document_bytes: input.max_document_bytes.max(1),
+        from: input.from,
+        to: input.to,
         ..IngestConfig::default()
+    })
+}
+
+pub fn run(args: EventsArgs) -> Result<u8, CliError> {
+    let order = match args.order {
+        OrderArg::Time => Order::Time,
+        OrderArg::Arrival => Order::Arrival,
     };
-    let resolved = resolve_inputs(&args.paths);
+    let cfg = ingest_config(&args.input, order)?;
+    let resolved = resolve_inputs(&args.input.paths);
     let input_failed = !resolved.errors.is_empty();
-    let sink = Arc::new(StderrSink::new(args.max_diagnostics));
+    let sink = Arc::new(StderrSink::new(args.input.max_diagnostics));
     let mut run = Ingest::start(resolved.inputs, resolved.errors, cfg, sink.clone());
 
-    let bar = progress_bar(&run, args.quiet);
+    let bar = progress_bar(&run, args.input.quiet);
     sink.set_bar(bar.clone());
     let mut out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(BufWriter::with_capacity(
@@ -189,7 +203,7 @@ pub fn run(args: EventsArgs) -> Result<u8, CliError> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(anyhow::Error::from(e).context("cannot write events").into()),
     }
-    if !args.quiet {
+    if !args.input.quiet {
         write_summary(&mut io::stderr().lock(), &report, sink.hidden())?;
     }
     Ok(if input_failed || report.failed_sources() > 0 {
@@ -226,7 +240,7 @@ fn write_events(
     Ok(())
 }
 
-fn progress_bar(run: &Ingest, quiet: bool) -> Option<ProgressBar> {
+pub fn progress_bar(run: &Ingest, quiet: bool) -> Option<ProgressBar> {
     let (_, total) = run.progress();
     if quiet || !io::stderr().is_terminal() || total < 8 * 1024 * 1024 {
         return None;

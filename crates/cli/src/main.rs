@@ -3,7 +3,9 @@
 mod demo;
 mod diag;
 mod events;
+mod hunt;
 mod output;
+mod rules;
 
 use std::process::ExitCode;
 
@@ -44,6 +46,19 @@ enum Command {
     /// traces, where the logs, inventory and ground truth are, and what to
     /// run next.
     Demo(demo::DemoArgs),
+
+    /// Run the detectors over logs and print findings.
+    ///
+    /// Reads logs like `events` (files, directories, globs, `-`; formats
+    /// detected), merges them in time order, and runs the built-in healthcare
+    /// Sigma pack plus every --rules file or directory: detection rules per
+    /// event, routed by log source, and correlation rules over their matches.
+    /// Findings go to stdout (or -o FILE) as a table, JSON lines, CSV or
+    /// OCSF; rules that fail to load and the totals go to stderr.
+    Hunt(hunt::HuntArgs),
+
+    /// Work with Sigma rules (`rules check DIR…`).
+    Rules(rules::RulesArgs),
 }
 
 /// Exit codes of the public contract.
@@ -80,6 +95,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Events(args) => events::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Rules(args) => rules::run(args),
+        Command::Hunt(args) => hunt::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -108,6 +108,8 @@ pub struct RuleInfo {
     pub has_data: bool,
     /// Description.
     pub description: Option<String>,
+    /// Author (kept with matches, as the Detection Rule License asks).
+    pub author: Option<String>,
 }
 
 /// A rule that could not be compiled.
@@ -162,12 +164,20 @@ struct Route {
 enum Sel {
     Key(Key),
     Name(Box<str>),
+    /// A name that may also be written with spaces in the event.
+    Spaceless(Box<str>),
+    /// The event's own time (`@timestamp`, as ECS names it).
+    Time,
 }
 
 impl Sel {
-    fn of(name: &str) -> Sel {
+    fn of(name: &str, class: &Class) -> Sel {
+        if name == "@timestamp" {
+            return Sel::Time;
+        }
         match Key::lookup(name) {
             Some(k) => Sel::Key(k),
+            None if class.spaceless => Sel::Spaceless(name.into()),
             None => Sel::Name(name.into()),
         }
     }
@@ -176,6 +186,25 @@ impl Sel {
         match self {
             Sel::Key(k) => ev.get(*k),
             Sel::Name(n) => ev.get_raw(n),
+            Sel::Spaceless(n) => ev.get_raw(n).or_else(|| {
+                ev.fields()
+                    .find(|f| f.name.contains(' ') && spaceless_eq(f.name, n))
+                    .map(|f| f.value)
+            }),
+            Sel::Time => Some(ValueRef::Time(ev.time())),
+        }
+    }
+}
+
+/// `with` equals `name` once its spaces are removed.
+fn spaceless_eq(with: &str, name: &str) -> bool {
+    let mut a = with.bytes().filter(|&b| b != b' ');
+    let mut b = name.bytes();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x == y => {}
+            _ => return false,
         }
     }
 }
@@ -264,6 +293,7 @@ impl Engine {
                 kind: RuleKind::Correlation,
                 has_data: true,
                 description: c.doc.description.clone(),
+                author: c.doc.author.clone(),
             });
         }
         Engine {
@@ -404,8 +434,8 @@ impl Engine {
             .names
             .iter()
             .map(|n| match class.fields.get(n) {
-                Some(targets) => targets.iter().map(|t| Sel::of(t)).collect(),
-                None => vec![Sel::of(n)],
+                Some(targets) => targets.iter().map(|t| Sel::of(t, &class)).collect(),
+                None => vec![Sel::of(n, &class)],
             })
             .collect();
         Route {
@@ -430,6 +460,7 @@ fn info(r: &SigmaRule, path: &Arc<str>, has_data: bool) -> RuleInfo {
         kind: RuleKind::Detection,
         has_data,
         description: r.description.clone(),
+        author: r.author.clone(),
     }
 }
 
@@ -543,6 +574,9 @@ impl Session<'_> {
     fn drain_correlations(&mut self, out: &mut Vec<Hit>) {
         let base = self.engine.compiled.len();
         for h in self.corr_hits.drain(..) {
+            if !self.correlator.correlation_generates(h.correlation) {
+                continue;
+            }
             out.push(Hit {
                 rule: base + h.correlation,
                 time: h.first,
@@ -678,8 +712,8 @@ fn push_text(v: ValueRef<'_>, out: &mut String) {
 /// A Sigma field's value as text, through the class's mapping.
 fn field_text(ev: &Event, class: &Class, name: &str) -> Option<String> {
     let v = match class.fields.get(name) {
-        Some(targets) => targets.iter().find_map(|t| Sel::of(t).get(ev)),
-        None => Sel::of(name).get(ev),
+        Some(targets) => targets.iter().find_map(|t| Sel::of(t, class).get(ev)),
+        None => Sel::of(name, class).get(ev),
     }?;
     if matches!(v, ValueRef::Null) {
         return None;

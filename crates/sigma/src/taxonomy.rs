@@ -53,6 +53,8 @@ struct EntryFile {
     service: Option<OneOrMany>,
     category: Option<OneOrMany>,
     fields: Option<OneOrMany>,
+    #[serde(default)]
+    spaceless_fields: bool,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +78,7 @@ pub(crate) struct Entry {
     pub(crate) services: Vec<String>,
     pub(crate) categories: Vec<String>,
     pub(crate) maps: Vec<String>,
+    pub(crate) spaceless: bool,
 }
 
 impl Entry {
@@ -106,6 +109,9 @@ pub struct Class {
     pub categories: BTreeSet<String>,
     /// Sigma field name → event field names, first present wins.
     pub fields: HashMap<String, Vec<String>>,
+    /// Whether a Sigma field name also matches an event field whose name
+    /// has spaces (Windows EventData: `SourceName` for "Source Name").
+    pub spaceless: bool,
 }
 
 impl Class {
@@ -160,6 +166,7 @@ impl Taxonomy {
                 services: lower(vec_of(e.service)),
                 categories: lower(vec_of(e.category)),
                 maps: vec_of(e.fields),
+                spaceless: e.spaceless_fields,
             };
             for d in e.dataset.into_vec() {
                 match d.strip_suffix('*') {
@@ -214,6 +221,7 @@ impl Taxonomy {
             c.products.extend(e.products.iter().cloned());
             c.services.extend(e.services.iter().cloned());
             c.categories.extend(e.categories.iter().cloned());
+            c.spaceless |= e.spaceless;
             for m in &e.maps {
                 if let Some(map) = self.maps.get(m) {
                     for (k, v) in map {

@@ -1,0 +1,341 @@
+//! `phiwatch hunt`: logs in, findings out. Runs the built-in healthcare
+//! Sigma pack and the user's rules (`--rules`) over time-ordered events.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use phiwatch_event::{keys, Event, ValueRef};
+use phiwatch_finding::{
+    attack_from_tags, sink, Attack, Counts, Detector, Evidence, Finding, Format, Level, RuleRef,
+};
+use phiwatch_ingest::{resolve_inputs, Ingest, Order, SourceInfo};
+use phiwatch_sigma::{Engine, Hit, RuleInfo, RuleKind, RuleSet};
+
+use crate::diag::{write_summary, StderrSink};
+use crate::events::{ingest_config, progress_bar, InputArgs};
+use crate::rules::engine_config;
+use crate::{exit, CliError};
+
+#[derive(Args, Debug)]
+pub struct HuntArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Sigma rules to run besides the built-in pack: files or directories
+    /// (recursive); repeatable.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Do not run the built-in healthcare pack.
+    #[arg(long)]
+    pub no_builtin: bool,
+
+    /// Extra log-source classes and field mappings (TOML), added to the
+    /// built-in ones (see `phiwatch rules check --help`).
+    #[arg(long, value_name = "FILE")]
+    pub taxonomy: Option<PathBuf>,
+
+    /// Output form: table, jsonl (one finding per line), csv, or ocsf (OCSF
+    /// Detection Finding objects, one per line).
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = parse_format)]
+    pub format: Format,
+
+    /// Write findings to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Most groups a correlation rule keeps (the oldest is dropped beyond it,
+    /// and the summary says so).
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_groups: usize,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse::<Format>().map_err(|e| e.to_string())
+}
+
+pub fn run(args: HuntArgs) -> Result<u8, CliError> {
+    for p in &args.rules {
+        if !p.exists() {
+            return Err(CliError::Usage(format!(
+                "--rules {}: no such file or directory",
+                p.display()
+            )));
+        }
+    }
+    let mut set = if args.no_builtin {
+        RuleSet::new()
+    } else {
+        RuleSet::builtin()
+    };
+    for p in &args.rules {
+        set.add_path(p);
+    }
+    let mut ecfg = engine_config(args.taxonomy.as_ref())?;
+    ecfg.correlation.max_groups = args.max_groups.max(1);
+    let engine = Engine::build(&set, &ecfg);
+    report_rule_errors(&set, &engine, args.input.quiet);
+    if engine.rules().is_empty() {
+        return Err(CliError::Usage(
+            "no rules to run (all failed to load, or --no-builtin without --rules)".into(),
+        ));
+    }
+
+    let cfg = ingest_config(&args.input, Order::Time)?;
+    let resolved = resolve_inputs(&args.input.paths);
+    let input_failed = !resolved.errors.is_empty();
+    let diags = Arc::new(StderrSink::new(args.input.max_diagnostics));
+    let mut run = Ingest::start(resolved.inputs, resolved.errors, cfg, diags.clone());
+    let bar = progress_bar(&run, args.input.quiet);
+    diags.set_bar(bar.clone());
+    let out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    let mut hunter = Hunter::new(&engine, args.format, out);
+    let result = hunter.run(&mut run, bar.as_ref());
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    diags.set_bar(None);
+    let report = run.finish();
+    match result {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            return Err(anyhow::Error::from(e)
+                .context("cannot write findings")
+                .into())
+        }
+    }
+    if !args.input.quiet {
+        let mut err = io::stderr().lock();
+        write_summary(&mut err, &report, diags.hidden())?;
+        hunter.write_summary(&mut err)?;
+    }
+    Ok(if input_failed || report.failed_sources() > 0 {
+        exit::RUNTIME
+    } else {
+        exit::OK
+    })
+}
+
+fn report_rule_errors(set: &RuleSet, engine: &Engine, quiet: bool) {
+    let errors: Vec<String> = set
+        .errors()
+        .iter()
+        .map(|e| e.to_string())
+        .chain(engine.errors().iter().map(|e| e.to_string()))
+        .chain(engine.correlation_errors().iter().map(|e| e.to_string()))
+        .collect();
+    if errors.is_empty() || quiet {
+        return;
+    }
+    for e in errors.iter().take(10) {
+        eprintln!("phiwatch: rule not loaded: {e}");
+    }
+    if errors.len() > 10 {
+        eprintln!(
+            "phiwatch: {} more rules not loaded (`phiwatch rules check` lists them all)",
+            errors.len() - 10
+        );
+    }
+}
+
+/// Turns engine hits into findings and writes them.
+struct Hunter<'e> {
+    engine: &'e Engine,
+    session: phiwatch_sigma::Session<'e>,
+    sink: Box<dyn phiwatch_finding::FindingSink + 'e>,
+    attack: Vec<Option<Attack>>,
+    sources: Vec<SourceInfo>,
+    hits: Vec<Hit>,
+    counts: Counts,
+    events: u64,
+}
+
+impl<'e> Hunter<'e> {
+    fn new(engine: &'e Engine, format: Format, out: Box<dyn Write + 'e>) -> Hunter<'e> {
+        Hunter {
+            engine,
+            session: engine.session(),
+            sink: sink(format, out),
+            attack: vec![None; engine.rules().len()],
+            sources: Vec::new(),
+            hits: Vec::new(),
+            counts: Counts::default(),
+            events: 0,
+        }
+    }
+
+    fn run(&mut self, run: &mut Ingest, bar: Option<&indicatif::ProgressBar>) -> io::Result<()> {
+        self.sources = run.sources().to_vec();
+        while let Some(ev) = run.next() {
+            self.events += 1;
+            self.session.process(&ev, &mut self.hits);
+            if !self.hits.is_empty() {
+                self.emit(Some(&ev))?;
+            }
+            if self.events.is_multiple_of(8192) {
+                if let Some(b) = bar {
+                    b.set_position(run.progress().0);
+                }
+            }
+        }
+        self.session.finish(&mut self.hits);
+        self.emit(None)?;
+        self.sink.finish()
+    }
+
+    fn emit(&mut self, ev: Option<&Event>) -> io::Result<()> {
+        let hits = std::mem::take(&mut self.hits);
+        for h in &hits {
+            let f = self.finding(h, ev);
+            self.counts.add(&f);
+            self.sink.write(&f)?;
+        }
+        self.hits = hits;
+        self.hits.clear();
+        Ok(())
+    }
+
+    fn finding(&mut self, h: &Hit, ev: Option<&Event>) -> Finding {
+        let info: &RuleInfo = &self.engine.rules()[h.rule];
+        let detector = match info.kind {
+            RuleKind::Detection => Detector::Sigma,
+            RuleKind::Correlation => Detector::Correlation,
+        };
+        let rule = RuleRef {
+            id: if info.id.is_empty() {
+                info.title.clone()
+            } else {
+                info.id.clone()
+            },
+            title: info.title.clone(),
+            level: level(info.level),
+            author: info.author.clone(),
+            source: Some(info.path.to_string()),
+        };
+        let mut f = Finding::new(detector, rule, h.time);
+        f.end_time = h.end_time;
+        f.tags = info.tags.clone();
+        f.attack = self.attack[h.rule]
+            .get_or_insert_with(|| attack_from_tags(&info.tags))
+            .clone();
+        match ev.filter(|_| h.group.is_empty()) {
+            Some(ev) => entity_from_event(&mut f, ev),
+            None => entity_from_group(&mut f, &h.group),
+        }
+        f.group = h.group.iter().cloned().collect();
+        for o in &h.evidence {
+            let path = self
+                .sources
+                .get(o.source.0 as usize)
+                .map(|s| &*s.path)
+                .unwrap_or("?");
+            f.evidence.push(Evidence {
+                source: format!("{path}:{}", o.line),
+                time: h.time,
+            });
+        }
+        if let Some(v) = h.value {
+            f.metrics.insert("value".into(), v);
+            f.metrics.insert("events".into(), h.evidence.len() as f64);
+        }
+        f.summary = summary(info, &f);
+        f.refresh_id();
+        f
+    }
+
+    fn write_summary(&self, out: &mut dyn Write) -> io::Result<()> {
+        let (events, evaluated) = self.session.counts();
+        let cs = self.session.correlation_stats();
+        let run = self.engine.rules().iter().filter(|r| r.has_data).count();
+        writeln!(
+            out,
+            "phiwatch: hunt: {events} events against {} rules ({run} for log sources phiwatch reads; {evaluated} rule evaluations after the prefilter); {} findings: {} critical, {} high, {} medium, {} low, {} informational",
+            self.engine.rules().len(),
+            self.counts.total,
+            self.counts.level(Level::Critical),
+            self.counts.level(Level::High),
+            self.counts.level(Level::Medium),
+            self.counts.level(Level::Low),
+            self.counts.level(Level::Informational),
+        )?;
+        if cs.groups_evicted > 0 {
+            writeln!(
+                out,
+                "phiwatch: hunt: correlation group limit reached: {} groups dropped (raise --max-groups)",
+                cs.groups_evicted
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn level(l: phiwatch_sigma::Level) -> Level {
+    match l {
+        phiwatch_sigma::Level::Informational => Level::Informational,
+        phiwatch_sigma::Level::Low => Level::Low,
+        phiwatch_sigma::Level::Medium => Level::Medium,
+        phiwatch_sigma::Level::High => Level::High,
+        phiwatch_sigma::Level::Critical => Level::Critical,
+    }
+}
+
+fn text(ev: &Event, key: phiwatch_event::Key) -> Option<String> {
+    match ev.get(key)? {
+        ValueRef::Null => None,
+        ValueRef::Str(s) if s.is_empty() || s == "-" => None,
+        v => Some(v.to_string()),
+    }
+}
+
+fn entity_from_event(f: &mut Finding, ev: &Event) {
+    f.entity.user = text(ev, keys::USER_NAME).or_else(|| text(ev, keys::DB_USER));
+    f.entity.host = text(ev, keys::HOST_NAME);
+    f.entity.ip = text(ev, keys::SOURCE_IP).or_else(|| text(ev, keys::CLIENT_IP));
+}
+
+fn entity_from_group(f: &mut Finding, group: &[(String, String)]) {
+    for (k, v) in group {
+        let k = k.to_ascii_lowercase();
+        if k.contains("user") || k.contains("principal") || k.contains("arn") || k.contains("agent")
+        {
+            f.entity.user.get_or_insert_with(|| v.clone());
+        } else if k.contains("host") || k == "computer" {
+            f.entity.host.get_or_insert_with(|| v.clone());
+        } else if k.ends_with("ip") || k.ends_with("_h") || k.contains("address") {
+            f.entity.ip.get_or_insert_with(|| v.clone());
+        }
+    }
+}
+
+/// One sentence: the rule and who, never record content.
+fn summary(info: &RuleInfo, f: &Finding) -> String {
+    let mut s = info.title.clone();
+    let mut who = Vec::new();
+    if let Some(u) = &f.entity.user {
+        who.push(format!("user {u}"));
+    }
+    if let Some(ip) = &f.entity.ip {
+        who.push(format!("from {ip}"));
+    }
+    if let Some(h) = &f.entity.host {
+        who.push(format!("on {h}"));
+    }
+    if !who.is_empty() {
+        s.push_str(" (");
+        s.push_str(&who.join(" "));
+        s.push(')');
+    }
+    if let Some(v) = f.metrics.get("value") {
+        s.push_str(&format!(": {v} in {} events", f.evidence.len()));
+    }
+    s
+}
