@@ -303,6 +303,15 @@ impl Event {
         self.fields.is_empty()
     }
 
+    /// The event's string storage: every string value (and every field name
+    /// not registered as a key), concatenated without separators, in no
+    /// particular order. For whole-event scans such as literal prefilters;
+    /// non-string values (numbers, addresses, times, constants) are not in
+    /// it.
+    pub fn text_buffer(&self) -> &str {
+        &self.buf
+    }
+
     /// Heap bytes held by this event (for memory accounting).
     pub fn heap_bytes(&self) -> usize {
         self.buf.capacity()

@@ -282,6 +282,13 @@ pub struct RuleRef {
     pub title: String,
     /// The rule's level.
     pub level: Level,
+    /// The rule's author (extra; kept with matches as the Detection Rule
+    /// License asks of SigmaHQ rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// The rule's file (extra).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// ATT&CK context. Items are objects: tactics

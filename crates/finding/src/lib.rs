@@ -23,7 +23,7 @@
 //! };
 //!
 //! let time = Timestamp::parse_rfc3339(b"2026-11-28T10:00:00Z").unwrap();
-//! let rule = RuleRef { id: "r-1".into(), title: "Upload to cloud storage".into(), level: Level::High };
+//! let rule = RuleRef { id: "r-1".into(), title: "Upload to cloud storage".into(), level: Level::High, author: None, source: None };
 //! let mut f = Finding::new(Detector::Sigma, rule, time);
 //! f.tags = vec!["attack.t1567.002".to_string(), "attack.g0016".to_string()];
 //! f.attack = attack_from_tags(&f.tags);

@@ -97,6 +97,8 @@ fn level_scores() {
         id: "r".into(),
         title: "t".into(),
         level: Level::Critical,
+        author: None,
+        source: None,
     };
     assert_eq!(
         Finding::new(Detector::Sigma, rule, ts("2026-01-01T00:00:00Z")).score,

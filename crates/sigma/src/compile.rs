@@ -51,9 +51,10 @@ pub(crate) enum Node {
 pub(crate) struct CompiledRule {
     pub(crate) dets: Vec<Node>,
     pub(crate) root: Node,
-    /// Lowercase literals one of which every matching event contains; `None`
-    /// when the rule must always be evaluated.
-    pub(crate) needles: Option<Vec<Vec<u8>>>,
+    /// Clauses of lowercase literals: every matching event contains one
+    /// needle of each clause in the needle's field. Empty when the rule must
+    /// always be evaluated.
+    pub(crate) needles: Vec<Clause>,
 }
 
 /// What the compiler needs besides the rule.
@@ -214,35 +215,58 @@ fn condition(c: &ConditionExpr, names: &[(&String, usize)]) -> Result<Node, Stri
     })
 }
 
-/// The needles a node requires (see [`CompiledRule::needles`]).
-fn needles(node: &Node, dets: &[Node]) -> Option<Vec<Vec<u8>>> {
+/// A needle: lowercase bytes that must occur in a field's value (`None`:
+/// anywhere in the event, for keyword items).
+pub(crate) type Needle = (Option<FieldId>, Vec<u8>);
+
+/// A clause: the event must contain one of these needles.
+pub(crate) type Clause = Vec<Needle>;
+
+/// What a node requires of the event's text, as clauses that must all hold
+/// (see [`CompiledRule::needles`]); empty when nothing is required.
+fn needles(node: &Node, dets: &[Node]) -> Vec<Clause> {
     match node {
-        Node::Item(_, m) | Node::Keyword(m) => m.needles().filter(|n| !n.is_empty()),
-        Node::Ref(i) => dets.get(*i).and_then(|d| needles(d, dets)),
-        Node::Not(_) => None,
-        Node::All(v) => v
-            .iter()
-            .filter_map(|n| needles(n, dets))
-            .max_by_key(|s| quality(s)),
-        Node::Any(v) | Node::AtLeast(_, v) => {
-            if matches!(node, Node::AtLeast(0, _)) || v.is_empty() {
-                return None;
-            }
-            let mut all = Vec::new();
-            for n in v {
-                all.extend(needles(n, dets)?);
-            }
+        Node::Item(f, m) => match m.needles() {
+            Some(n) if !n.is_empty() => vec![n.into_iter().map(|b| (Some(*f), b)).collect()],
+            _ => Vec::new(),
+        },
+        Node::Keyword(m) => match m.needles() {
+            Some(n) if !n.is_empty() => vec![n.into_iter().map(|b| (None, b)).collect()],
+            _ => Vec::new(),
+        },
+        Node::Ref(i) => dets.get(*i).map(|d| needles(d, dets)).unwrap_or_default(),
+        Node::Not(_) | Node::AtLeast(0, _) => Vec::new(),
+        Node::All(v) => {
+            let mut all: Vec<Clause> = v.iter().flat_map(|n| needles(n, dets)).collect();
             all.sort();
             all.dedup();
-            Some(all)
+            all
+        }
+        Node::Any(v) | Node::AtLeast(_, v) => {
+            // One clause: the best clause of each alternative, united.
+            let mut union = Clause::new();
+            for n in v {
+                let best = needles(n, dets).into_iter().max_by_key(|c| quality(c));
+                match best {
+                    Some(c) => union.extend(c),
+                    None => return Vec::new(),
+                }
+            }
+            union.sort();
+            union.dedup();
+            if union.is_empty() {
+                Vec::new()
+            } else {
+                vec![union]
+            }
         }
     }
 }
 
-/// Prefer needle sets whose shortest needle is longest, then fewer needles.
-fn quality(s: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
+/// Prefer clauses whose shortest needle is longest, then fewer needles.
+pub(crate) fn quality(s: &[Needle]) -> (usize, std::cmp::Reverse<usize>) {
     (
-        s.iter().map(Vec::len).min().unwrap_or(0),
+        s.iter().map(|n| n.1.len()).min().unwrap_or(0),
         std::cmp::Reverse(s.len()),
     )
 }
@@ -291,10 +315,7 @@ impl<'e> Fields<'e> for EvalCx<'e, '_> {
 pub(crate) fn eval<'e>(node: &Node, dets: &[Node], cx: &EvalCx<'e, '_>) -> bool {
     match node {
         Node::Item(f, m) => m.matches(cx.get(*f), cx, cx.time),
-        Node::Keyword(m) => cx
-            .ev
-            .fields()
-            .any(|f| m.matches(Some(f.value), cx, cx.time)),
+        Node::Keyword(m) => keyword(m, cx.ev),
         Node::All(v) => v.iter().all(|n| eval(n, dets, cx)),
         Node::Any(v) => v.iter().any(|n| eval(n, dets, cx)),
         Node::AtLeast(k, v) => {
@@ -312,4 +333,24 @@ pub(crate) fn eval<'e>(node: &Node, dets: &[Node], cx: &EvalCx<'e, '_>) -> bool 
         Node::Not(n) => !eval(n, dets, cx),
         Node::Ref(i) => dets.get(*i).is_some_and(|d| eval(d, dets, cx)),
     }
+}
+
+/// A keyword item over every value of the event (each value of an `all`
+/// list may be found in a different field).
+fn keyword(m: &ValueMatcher, ev: &Event) -> bool {
+    let mut owned: Vec<String> = Vec::new();
+    let mut texts: Vec<&str> = Vec::with_capacity(ev.len());
+    fn collect<'e>(v: ValueRef<'e>, texts: &mut Vec<&'e str>, owned: &mut Vec<String>) {
+        match v {
+            ValueRef::Null => {}
+            ValueRef::Str(s) => texts.push(s),
+            ValueRef::List(l) => l.iter().for_each(|i| collect(i, texts, owned)),
+            other => owned.push(other.to_string()),
+        }
+    }
+    for f in ev.fields() {
+        collect(f.value, &mut texts, &mut owned);
+    }
+    texts.extend(owned.iter().map(String::as_str));
+    m.matches_texts(&texts)
 }

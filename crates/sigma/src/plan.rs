@@ -12,7 +12,9 @@ use phiwatch_correlate::{
 use phiwatch_event::{keys, Event, Key, Origin, Timestamp, ValueRef};
 use rsigma_parser::{LogSource, SigmaRule};
 
-use crate::compile::{eval, filter_targets, CompiledRule, Compiler, EvalCx, Interner};
+use crate::compile::{
+    eval, filter_targets, quality, CompiledRule, Compiler, EvalCx, Interner, Needle,
+};
 use crate::load::RuleSet;
 use crate::matcher::FieldId;
 use crate::taxonomy::{Class, Taxonomy};
@@ -151,13 +153,49 @@ pub struct Hit {
 struct Route {
     /// Candidate rules without needles: always evaluated.
     always: Vec<u32>,
-    /// Prefilter over the event's text; pattern i enables `by_pattern[i]`.
-    ac: Option<AhoCorasick>,
+    /// Prefilter automata per Sigma field (indexed by [`FieldId`]), over
+    /// that field's needles; each automaton's pattern k is the route's
+    /// pattern `ids[k]`.
+    field_ac: Vec<Option<Scanner>>,
+    /// The automaton of keyword needles, over the whole event.
+    keyword_ac: Option<Scanner>,
+    /// Which fields with an automaton an event field serves: by key index…
+    by_key: Vec<Vec<u32>>,
+    /// …and by name (spaces removed when the class is `spaceless`).
+    by_name: HashMap<Box<str>, Vec<u32>>,
+    /// Pattern i found enables `by_pattern[i]`.
     by_pattern: Vec<Vec<u32>>,
+    /// Per rule, the other clauses: each needs one of its patterns found.
+    checks: Vec<Vec<Vec<u32>>>,
+    /// Number of patterns.
+    found: usize,
     /// Field resolution by [`FieldId`].
     fields: Vec<Vec<Sel>>,
     /// The class (for fields the interner does not know).
     class: Class,
+}
+
+/// An automaton and the route-wide ids of its patterns.
+#[derive(Debug)]
+struct Scanner {
+    ac: AhoCorasick,
+    ids: Vec<u32>,
+}
+
+impl Scanner {
+    fn build(patterns: &[&[u8]], ids: Vec<u32>) -> Option<Scanner> {
+        let build = |kind| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(kind)
+                .build(patterns)
+        };
+        let ac = build(Some(AhoCorasickKind::DFA))
+            .or_else(|_| build(None))
+            .ok()?;
+        Some(Scanner { ac, ids })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -360,6 +398,8 @@ impl Engine {
             key: String::new(),
             text: String::new(),
             stamp: vec![0; self.compiled.len()],
+            seen: Vec::new(),
+            triggered: Vec::new(),
             generation: 0,
             matched: Vec::new(),
             corr_hits: Vec::new(),
@@ -382,54 +422,7 @@ impl Engine {
     }
 
     fn build_route(&self, class: Class) -> Route {
-        let mut always = Vec::new();
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut by_pattern: Vec<Vec<u32>> = Vec::new();
-        for (i, c) in self.compiled.iter().enumerate() {
-            let Some(c) = c else { continue };
-            if !class.admits(&self.logsources[i]) {
-                continue;
-            }
-            match &c.needles {
-                None => always.push(i as u32),
-                Some(ns) => {
-                    for n in ns {
-                        let p = *index.entry(n.clone()).or_insert_with(|| {
-                            patterns.push(n.clone());
-                            by_pattern.push(Vec::new());
-                            patterns.len() - 1
-                        });
-                        by_pattern[p].push(i as u32);
-                    }
-                }
-            }
-        }
-        let ac = if patterns.is_empty() {
-            None
-        } else {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&patterns)
-                .or_else(|_| {
-                    AhoCorasickBuilder::new()
-                        .ascii_case_insensitive(true)
-                        .build(&patterns)
-                })
-                .ok()
-        };
-        if ac.is_none() {
-            // Without a prefilter every candidate is evaluated.
-            for rules in &by_pattern {
-                always.extend_from_slice(rules);
-            }
-            always.sort_unstable();
-            always.dedup();
-            by_pattern.clear();
-        }
-        let fields = self
+        let fields: Vec<Vec<Sel>> = self
             .interner
             .names
             .iter()
@@ -438,10 +431,100 @@ impl Engine {
                 None => vec![Sel::of(n, &class)],
             })
             .collect();
+        let mut always = Vec::new();
+        let mut patterns: Vec<Needle> = Vec::new();
+        let mut index: HashMap<Needle, u32> = HashMap::new();
+        let mut by_pattern: Vec<Vec<u32>> = Vec::new();
+        let mut checks: Vec<Vec<Vec<u32>>> = vec![Vec::new(); self.compiled.len()];
+        for (i, c) in self.compiled.iter().enumerate() {
+            let Some(c) = c else { continue };
+            if !class.admits(&self.logsources[i]) {
+                continue;
+            }
+            // The best clause triggers the rule; the others are checked
+            // against the patterns found before the rule is evaluated.
+            let Some(best) = (0..c.needles.len()).max_by_key(|&k| quality(&c.needles[k])) else {
+                always.push(i as u32);
+                continue;
+            };
+            for (k, clause) in c.needles.iter().enumerate() {
+                let ids: Vec<u32> = clause
+                    .iter()
+                    .map(|n| {
+                        *index.entry(n.clone()).or_insert_with(|| {
+                            patterns.push(n.clone());
+                            by_pattern.push(Vec::new());
+                            (patterns.len() - 1) as u32
+                        })
+                    })
+                    .collect();
+                if k == best {
+                    for &p in &ids {
+                        by_pattern[p as usize].push(i as u32);
+                    }
+                } else {
+                    checks[i].push(ids);
+                }
+            }
+        }
+        // One automaton per field, one for keywords.
+        let mut per_field: Vec<(Vec<&[u8]>, Vec<u32>)> =
+            vec![(Vec::new(), Vec::new()); fields.len()];
+        let mut keywords: (Vec<&[u8]>, Vec<u32>) = (Vec::new(), Vec::new());
+        for (p, (field, bytes)) in patterns.iter().enumerate() {
+            let slot = match field {
+                Some(f) => &mut per_field[f.0 as usize],
+                None => &mut keywords,
+            };
+            slot.0.push(bytes);
+            slot.1.push(p as u32);
+        }
+        let mut failed = false;
+        let mut build = |(pats, ids): (Vec<&[u8]>, Vec<u32>)| {
+            if pats.is_empty() {
+                return None;
+            }
+            let s = Scanner::build(&pats, ids);
+            failed |= s.is_none();
+            s
+        };
+        let field_ac: Vec<Option<Scanner>> = per_field.into_iter().map(&mut build).collect();
+        let keyword_ac = build(keywords);
+        if failed {
+            // Without a prefilter every candidate is evaluated.
+            for rules in &by_pattern {
+                always.extend_from_slice(rules);
+            }
+            always.sort_unstable();
+            always.dedup();
+            by_pattern.iter_mut().for_each(Vec::clear);
+        }
+        let mut by_key: Vec<Vec<u32>> = vec![Vec::new(); Key::count()];
+        let mut by_name: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        for (f, sels) in fields.iter().enumerate() {
+            if field_ac[f].is_none() {
+                continue;
+            }
+            for sel in sels {
+                match sel {
+                    Sel::Key(k) => by_key[k.index()].push(f as u32),
+                    Sel::Name(n) | Sel::Spaceless(n) => {
+                        by_name.entry(n.clone()).or_default().push(f as u32)
+                    }
+                    Sel::Time => {}
+                }
+            }
+        }
+        let found = patterns.len();
         Route {
             always,
-            ac,
+            field_ac,
+            keyword_ac,
+            by_key,
+            by_name,
             by_pattern,
+            checks,
+            found,
             fields,
             class,
         }
@@ -470,6 +553,10 @@ pub fn logsource_label(ls: &LogSource) -> String {
     format!("{}/{}/{}", p(&ls.product), p(&ls.category), p(&ls.service))
 }
 
+/// Taxonomy entries that may apply to a dataset, and the fields that
+/// decide between them.
+type DatasetPlan = (Vec<usize>, Vec<String>);
+
 /// Per-thread evaluation state: caches of event classes, the prefilter's
 /// scratch, and the correlator.
 pub struct Session<'a> {
@@ -477,12 +564,15 @@ pub struct Session<'a> {
     correlator: Correlator,
     generates: Vec<bool>,
     /// dataset → (taxonomy entries that may apply, their discriminating fields).
-    datasets: HashMap<String, Arc<(Vec<usize>, Vec<String>)>>,
+    datasets: HashMap<String, Arc<DatasetPlan>>,
     /// dataset + discriminator values → route.
     classes: HashMap<String, (Arc<Route>, Vec<usize>)>,
     key: String,
     text: String,
     stamp: Vec<u32>,
+    /// Per pattern of the current route: the generation it was last found in.
+    seen: Vec<u32>,
+    triggered: Vec<u32>,
     generation: u32,
     matched: Vec<usize>,
     corr_hits: Vec<CorrelationHit>,
@@ -589,25 +679,62 @@ impl Session<'_> {
     }
 
     /// Candidate rules for the event: those without needles, and those
-    /// whose needles occur in the event's text.
+    /// whose every needle clause is satisfied: a needle of a field occurs
+    /// in that field's value, a keyword needle anywhere in the event.
     fn candidates(&mut self, ev: &Event, route: &Route) {
         self.matched
             .extend(route.always.iter().map(|&r| r as usize));
-        let Some(ac) = &route.ac else { return };
+        if route.found == 0 {
+            return;
+        }
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.seen.iter_mut().for_each(|s| *s = 0);
             self.generation = 1;
         }
-        self.text.clear();
-        event_text(ev, &mut self.text);
-        for m in ac.find_overlapping_iter(self.text.as_str()) {
-            for &r in &route.by_pattern[m.pattern().as_usize()] {
-                let s = &mut self.stamp[r as usize];
-                if *s != self.generation {
-                    *s = self.generation;
-                    self.matched.push(r as usize);
+        if self.seen.len() < route.found {
+            self.seen.resize(route.found, 0);
+        }
+        self.triggered.clear();
+        let mut found = Found {
+            seen: &mut self.seen,
+            stamp: &mut self.stamp,
+            triggered: &mut self.triggered,
+            generation: self.generation,
+            by_pattern: &route.by_pattern,
+        };
+        for f in ev.fields() {
+            let fids: &[u32] = match f.key {
+                Some(k) => route.by_key.get(k.index()).map_or(&[], Vec::as_slice),
+                None if route.class.spaceless && f.name.contains(' ') => {
+                    self.key.clear();
+                    self.key.extend(f.name.chars().filter(|&c| c != ' '));
+                    route
+                        .by_name
+                        .get(self.key.as_str())
+                        .map_or(&[], Vec::as_slice)
                 }
+                None => route.by_name.get(f.name).map_or(&[], Vec::as_slice),
+            };
+            for &fid in fids {
+                if let Some(sc) = &route.field_ac[fid as usize] {
+                    scan_value(sc, f.value, &mut self.text, &mut found);
+                }
+            }
+        }
+        if let Some(sc) = &route.keyword_ac {
+            self.text.clear();
+            event_text(ev, &mut self.text);
+            found.scan(sc, &self.text);
+        }
+        let generation = self.generation;
+        for &r in &self.triggered {
+            let ok = route.checks[r as usize]
+                .iter()
+                .all(|clause| clause.iter().any(|&p| self.seen[p as usize] == generation));
+            if ok {
+                self.matched.push(r as usize);
             }
         }
     }
@@ -660,7 +787,7 @@ impl Session<'_> {
                         if let Some(v) = ev.get_by_name(f) {
                             push_text(v, &mut t);
                         }
-                        vals.iter().any(|x| *x == t)
+                        vals.contains(&t)
                     })
             })
             .collect();
@@ -673,31 +800,75 @@ impl Session<'_> {
     }
 }
 
-/// The text the prefilter scans: the event's string values, and the textual
-/// form of its other values.
+/// Patterns found in the current event, and the rules they trigger.
+struct Found<'a> {
+    seen: &'a mut [u32],
+    stamp: &'a mut [u32],
+    triggered: &'a mut Vec<u32>,
+    generation: u32,
+    by_pattern: &'a [Vec<u32>],
+}
+
+impl Found<'_> {
+    fn scan(&mut self, sc: &Scanner, text: &str) {
+        for m in sc.ac.find_overlapping_iter(text) {
+            let p = sc.ids[m.pattern().as_usize()] as usize;
+            if self.seen[p] == self.generation {
+                continue;
+            }
+            self.seen[p] = self.generation;
+            for &r in &self.by_pattern[p] {
+                let s = &mut self.stamp[r as usize];
+                if *s != self.generation {
+                    *s = self.generation;
+                    self.triggered.push(r);
+                }
+            }
+        }
+    }
+}
+
+/// Scans one field value (each item of a list; non-strings as text).
+fn scan_value(sc: &Scanner, v: ValueRef<'_>, scratch: &mut String, found: &mut Found<'_>) {
+    match v {
+        ValueRef::Null => {}
+        ValueRef::Str(s) => found.scan(sc, s),
+        ValueRef::List(l) => l
+            .iter()
+            .for_each(|item| scan_value(sc, item, scratch, found)),
+        other => {
+            scratch.clear();
+            push_text(other, scratch);
+            found.scan(sc, scratch);
+        }
+    }
+}
+
+/// The text the prefilter scans: the event's string storage (every string
+/// value), and the textual form of its other values.
 fn event_text(ev: &Event, out: &mut String) {
+    out.push_str(ev.text_buffer());
     for f in ev.fields() {
-        push_text(f.value, out);
-        out.push('\n');
+        match f.value {
+            ValueRef::Str(_) | ValueRef::Null => {}
+            ValueRef::List(l) => {
+                for item in l.iter() {
+                    if !matches!(item, ValueRef::Str(_)) {
+                        out.push('\n');
+                        push_text(item, out);
+                    }
+                }
+            }
+            v => {
+                out.push('\n');
+                push_text(v, out);
+            }
+        }
     }
 }
 
 fn push_text(v: ValueRef<'_>, out: &mut String) {
-    use std::fmt::Write;
     match v {
-        ValueRef::Null => {}
-        ValueRef::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-        ValueRef::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        ValueRef::Float(f) => {
-            let _ = write!(out, "{f}");
-        }
-        ValueRef::Str(s) => out.push_str(s),
-        ValueRef::Ip(ip) => {
-            let _ = write!(out, "{ip}");
-        }
-        ValueRef::Time(t) => t.write_rfc3339(out),
         ValueRef::List(l) => {
             for (i, item) in l.iter().enumerate() {
                 if i > 0 {
@@ -705,6 +876,10 @@ fn push_text(v: ValueRef<'_>, out: &mut String) {
                 }
                 push_text(item, out);
             }
+        }
+        // The same text form the matchers compare.
+        v => {
+            crate::matcher::with_text(v, |s| out.push_str(s));
         }
     }
 }

@@ -130,11 +130,8 @@ impl Class {
 impl Taxonomy {
     /// The taxonomy shipped with phiwatch.
     pub fn builtin() -> Taxonomy {
-        match Taxonomy::from_toml(BUILTIN, "builtin:logsources.toml") {
-            Ok(t) => t,
-            // The built-in file is tested; an empty taxonomy only disables routing.
-            Err(_) => Taxonomy::default(),
-        }
+        // The built-in file is tested; an empty taxonomy only disables routing.
+        Taxonomy::from_toml(BUILTIN, "builtin:logsources.toml").unwrap_or_default()
     }
 
     /// Parses a taxonomy file, reporting every problem at once.

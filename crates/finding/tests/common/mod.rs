@@ -18,6 +18,8 @@ pub fn sample(level: Level) -> Finding {
         id: "5f6c1a2b-0000-4000-8000-000000000001".into(),
         title: "Bulk export of patient records".into(),
         level,
+        author: None,
+        source: None,
     };
     let mut f = Finding::new(Detector::Sigma, rule, ts("2026-11-28T10:00:00.5Z"));
     f.end_time = ts("2026-11-28T10:05:00Z");

@@ -35,6 +35,8 @@
 mod needles;
 mod pattern;
 mod scalar;
+
+pub(crate) use scalar::with_text;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -242,6 +244,7 @@ impl<'e> Fields<'e> for NoFields {
 impl Group {
     fn build(alts: Vec<Alt>) -> Result<Group, MatcherError> {
         let mut g = Group::default();
+        let mut globs: Vec<Glob> = Vec::new();
         let mut lits: [Vec<(Vec<u8>, Anchor)>; 2] = [Vec::new(), Vec::new()];
         for alt in alts {
             match alt {
@@ -250,9 +253,13 @@ impl Group {
                 Alt::Regex(re, _) => g.tests.push(Test::Regex(re)),
                 Alt::Pat(p) => match shape(&p) {
                     Shape::Lit { bytes, anchor, ci } => lits[usize::from(ci)].push((bytes, anchor)),
-                    Shape::Glob(glob) => g.tests.push(Test::Glob(glob)),
+                    Shape::Glob(glob) => globs.push(glob),
                 },
             }
+        }
+        match combined(&globs) {
+            Some(re) => g.tests.push(Test::Regex(re)),
+            None => g.tests.extend(globs.into_iter().map(Test::Glob)),
         }
         for (ci, set) in lits.iter().enumerate() {
             if !set.is_empty() {
@@ -307,6 +314,21 @@ impl Group {
         })
         .unwrap_or(false)
     }
+}
+
+/// The globs of one item as one regex (`None` when there are none, or the
+/// regex would be too large: then each glob is tried in turn).
+fn combined(globs: &[Glob]) -> Option<regex::Regex> {
+    if globs.is_empty() {
+        return None;
+    }
+    let source: Vec<String> = globs.iter().map(Glob::regex_source).collect();
+    regex::RegexBuilder::new(&source.join("|"))
+        .unicode(true)
+        .size_limit(16 << 20)
+        .dfa_size_limit(8 << 20)
+        .build()
+        .ok()
 }
 
 /// `fieldref`: this value against the other field's value, as text.

@@ -38,26 +38,116 @@ pub(crate) fn best(sets: impl Iterator<Item = Option<Vec<Vec<u8>>>>) -> Option<V
     })
 }
 
-/// A needle, unless too short or possibly the text of a non-string value
-/// (a number, address, time or boolean, which the event may not hold as
-/// text).
+/// A needle, unless too short. Needles that look like the text of a number,
+/// address, time or boolean are fine: the prefilter scans the text form of
+/// every value (`plan::event_text`), the same form matchers compare.
 fn usable(n: Vec<u8>) -> Option<Vec<u8>> {
     if n.len() < MIN_NEEDLE {
-        return None;
-    }
-    let valueish = n.iter().all(
-        |b| matches!(b, b'0'..=b'9' | b'a'..=b'f' | b'.' | b':' | b'+' | b'-' | b't' | b'z' | b' '),
-    );
-    let boolish = |w: &[u8]| w.windows(n.len()).any(|x| x == &n[..]);
-    if valueish || boolish(b"true") || boolish(b"false") {
         return None;
     }
     Some(n)
 }
 
+/// The regex's required literals: its prefix or suffix literals, or a
+/// literal every match must contain somewhere inside (`.*werfault\.exe\s`),
+/// whichever set is best; ASCII-lowercased.
+fn regex_needles(src: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::Parser::new().parse(src).ok()?;
+    let inner = inner(&hir).filter(|s| s.iter().all(|n| n.len() >= MIN_NEEDLE));
+    best([affix_needles(src), inner].into_iter())
+}
+
+/// A literal character of a class: `[aA]` or a one-character class.
+fn class_char(c: &regex_syntax::hir::Class) -> Option<u8> {
+    use regex_syntax::hir::Class;
+    let mut chars: Vec<u32> = Vec::new();
+    match c {
+        Class::Unicode(u) => {
+            for r in u.ranges() {
+                if (r.end() as u32) - (r.start() as u32) > 2 {
+                    return None;
+                }
+                chars.extend(r.start() as u32..=r.end() as u32);
+            }
+        }
+        Class::Bytes(b) => {
+            for r in b.ranges() {
+                if r.end() - r.start() > 2 {
+                    return None;
+                }
+                chars.extend(u32::from(r.start())..=u32::from(r.end()));
+            }
+        }
+    }
+    let first = *chars.first()?;
+    let lower = |c: u32| {
+        u8::try_from(c)
+            .ok()
+            .filter(u8::is_ascii)
+            .map(|b| b.to_ascii_lowercase())
+    };
+    let l = lower(first)?;
+    // Case variants of one ASCII letter only (non-ASCII case partners, like
+    // the Kelvin sign, would make the lowercase needle miss).
+    chars
+        .iter()
+        .all(|&c| lower(c) == Some(l))
+        .then_some(l)
+        .filter(|_| chars.len() <= 2)
+}
+
+/// Literals one of which every match of `h` contains; `None` when unknown.
+fn inner(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::HirKind;
+    match h.kind() {
+        HirKind::Literal(l) => Some(vec![l.0.to_ascii_lowercase()]),
+        HirKind::Class(c) => class_char(c).map(|b| vec![vec![b]]),
+        HirKind::Capture(c) => inner(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => inner(&r.sub),
+        HirKind::Alternation(alts) => {
+            let mut out = Vec::new();
+            for a in alts {
+                out.extend(inner(a)?);
+            }
+            out.sort_unstable();
+            out.dedup();
+            Some(out)
+        }
+        HirKind::Concat(parts) => {
+            // Runs of single literals join into one needle; otherwise the
+            // best part's set stands for the whole.
+            let mut candidates: Vec<Vec<Vec<u8>>> = Vec::new();
+            let mut run: Vec<u8> = Vec::new();
+            for p in parts {
+                let single = match p.kind() {
+                    HirKind::Literal(l) => Some(l.0.to_ascii_lowercase()),
+                    HirKind::Class(c) => class_char(c).map(|b| vec![b]),
+                    _ => None,
+                };
+                match single {
+                    Some(bytes) => run.extend(bytes),
+                    None => {
+                        if !run.is_empty() {
+                            candidates.push(vec![std::mem::take(&mut run)]);
+                        }
+                        if let Some(set) = inner(p) {
+                            candidates.push(set);
+                        }
+                    }
+                }
+            }
+            if !run.is_empty() {
+                candidates.push(vec![run]);
+            }
+            best(candidates.into_iter().map(Some))
+        }
+        _ => None,
+    }
+}
+
 /// The regex's required literals (every match starts with, or ends with,
 /// one of them), ASCII-lowercased.
-fn regex_needles(src: &str) -> Option<Vec<Vec<u8>>> {
+fn affix_needles(src: &str) -> Option<Vec<Vec<u8>>> {
     let hir = regex_syntax::Parser::new().parse(src).ok()?;
     let mut best: Option<Vec<Vec<u8>>> = None;
     for kind in [ExtractKind::Prefix, ExtractKind::Suffix] {

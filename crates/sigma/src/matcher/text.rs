@@ -315,6 +315,44 @@ impl Glob {
         }
     }
 
+    /// The same pattern as a regular expression (for the `regex` crate), with
+    /// the same case rules: ASCII letters as `[aA]` classes when
+    /// case-insensitive, folded non-ASCII characters as the class of the
+    /// characters that fold to them. Several globs of one item are combined
+    /// into one regex, which scans a value once instead of once per glob.
+    pub(crate) fn regex_source(&self) -> String {
+        let mut out = String::from("(?s:");
+        if self.start {
+            out.push_str("\\A");
+        }
+        for (i, seg) in self.segs.iter().enumerate() {
+            if i > 0 {
+                out.push_str(".*");
+            }
+            for item in seg {
+                match item {
+                    Item::Bytes(lit) => {
+                        for c in String::from_utf8_lossy(lit).chars() {
+                            push_char(&mut out, c, self.ci && c.is_ascii_alphabetic());
+                        }
+                    }
+                    Item::Folded(lit) => {
+                        for c in lit.chars() {
+                            push_folded(&mut out, c);
+                        }
+                    }
+                    Item::One => out.push('.'),
+                    Item::Dash => out.push_str("[-/\\x{2013}\\x{2014}\\x{2015}]"),
+                }
+            }
+        }
+        if self.end {
+            out.push_str("\\z");
+        }
+        out.push(')');
+        out
+    }
+
     /// Whether `hay` matches the whole pattern.
     pub(crate) fn matches(&self, hay: &str) -> bool {
         let n = self.segs.len();
@@ -465,4 +503,50 @@ pub(crate) fn compare_runtime(hay: &str, needle: &str, anchor: Anchor, ci: bool)
         Anchor::Contains => Glob::new(true, false, false, vec![seg]),
     };
     glob.matches(hay)
+}
+
+/// Appends `c` to a regex, escaped; `both` adds its other ASCII case.
+fn push_char(out: &mut String, c: char, both: bool) {
+    if both {
+        out.push('[');
+        out.push(c.to_ascii_lowercase());
+        out.push(c.to_ascii_uppercase());
+        out.push(']');
+    } else {
+        let mut buf = [0u8; 4];
+        out.push_str(&regex_syntax::escape(c.encode_utf8(&mut buf)));
+    }
+}
+
+/// Appends the class of characters that [`fold`] maps to `c`.
+fn push_folded(out: &mut String, c: char) {
+    if c.is_ascii() {
+        push_char(out, c, c.is_ascii_alphabetic());
+        return;
+    }
+    let mut class: Vec<char> = vec![c];
+    for u in c.to_uppercase() {
+        if fold(u) == c && !class.contains(&u) {
+            class.push(u);
+        }
+    }
+    // Title-case and other forms that lowercase to `c`.
+    for cand in [char::from_u32(c as u32 - 1), char::from_u32(c as u32 + 1)]
+        .into_iter()
+        .flatten()
+    {
+        if fold(cand) == c && !class.contains(&cand) {
+            class.push(cand);
+        }
+    }
+    if class.len() == 1 {
+        push_char(out, c, false);
+    } else {
+        out.push('[');
+        for k in class {
+            let mut buf = [0u8; 4];
+            out.push_str(&regex_syntax::escape(k.encode_utf8(&mut buf)));
+        }
+        out.push(']');
+    }
 }
