@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use phiwatch_event::Event;
 use phiwatch_ingest::{CollectSink, Ingest, IngestConfig, InputSpec, Order};
+use phiwatch_sigma::{Engine, Hit, RuleSet};
 
 /// The median of `v` (0 for an empty list).
 pub fn median(mut v: Vec<f64>) -> f64 {
@@ -80,4 +82,53 @@ pub fn files_under(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
+}
+
+/// Every event of `files`, merged in time order (2 reading threads).
+pub fn read_events(files: &[PathBuf]) -> Vec<Event> {
+    let cfg = IngestConfig {
+        order: Order::Time,
+        threads: 2,
+        ..IngestConfig::default()
+    };
+    let sink = Arc::new(CollectSink::default());
+    let inputs = files.iter().map(|p| InputSpec::File(p.clone())).collect();
+    let mut run = Ingest::start(inputs, vec![], cfg, sink);
+    let v: Vec<Event> = run.by_ref().collect();
+    run.finish();
+    v
+}
+
+/// The SigmaHQ rule set kept for tests and benchmarks, plus the built-in
+/// pack (3,754 + the pack's files).
+pub fn sigmahq_and_builtin() -> RuleSet {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sigma/tests/data/sigmahq");
+    let dirs: Vec<PathBuf> = ["rules", "rules-emerging-threats", "rules-threat-hunting"]
+        .iter()
+        .map(|d| base.join(d))
+        .collect();
+    let mut set = RuleSet::load_paths(&dirs);
+    set.extend(RuleSet::builtin());
+    set
+}
+
+/// Runs the engine over `events` in one session; the hits.
+pub fn evaluate(engine: &Engine, events: &[Event]) -> u64 {
+    let mut session = engine.session();
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut n = 0u64;
+    for ev in events {
+        session.process(ev, &mut hits);
+        n += hits.len() as u64;
+        hits.clear();
+    }
+    session.finish(&mut hits);
+    if std::env::var_os("SIGMA_BENCH_VERBOSE").is_some() {
+        let (ev, evals) = session.counts();
+        eprintln!(
+            "{ev} events, {evals} rule evaluations ({:.1} per event)",
+            evals as f64 / ev.max(1) as f64
+        );
+    }
+    n + hits.len() as u64
 }

@@ -258,15 +258,17 @@ impl<'e> Hunter<'e> {
         let run = self.engine.rules().iter().filter(|r| r.has_data).count();
         writeln!(
             out,
-            "phiwatch: hunt: {events} events against {} rules ({run} for log sources phiwatch reads; {evaluated} rule evaluations after the prefilter); {} findings: {} critical, {} high, {} medium, {} low, {} informational",
+            "phiwatch: hunt: {events} events against {} rules ({run} for log sources phiwatch reads; {evaluated} rule evaluations after the prefilter); {}",
             self.engine.rules().len(),
-            self.counts.total,
-            self.counts.level(Level::Critical),
-            self.counts.level(Level::High),
-            self.counts.level(Level::Medium),
-            self.counts.level(Level::Low),
-            self.counts.level(Level::Informational),
+            self.counts,
         )?;
+        if self.session.suppressed() > 0 {
+            writeln!(
+                out,
+                "phiwatch: hunt: {} repeated correlation hits folded into the bursts already reported",
+                self.session.suppressed()
+            )?;
+        }
         if cs.groups_evicted > 0 {
             writeln!(
                 out,
@@ -335,7 +337,7 @@ fn summary(info: &RuleInfo, f: &Finding) -> String {
         s.push(')');
     }
     if let Some(v) = f.metrics.get("value") {
-        s.push_str(&format!(": {v} in {} events", f.evidence.len()));
+        s.push_str(&format!(": value {v} over the window"));
     }
     s
 }

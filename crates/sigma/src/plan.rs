@@ -28,6 +28,10 @@ pub struct EngineConfig {
     pub placeholders: HashMap<String, Vec<String>>,
     /// Correlation limits.
     pub correlation: CorrelationConfig,
+    /// Report a correlation's continuous burst once: a hit of the same
+    /// correlation and group within a timespan of the previous one is
+    /// counted ([`Session::suppressed`]) instead of reported.
+    pub suppress_repeats: bool,
 }
 
 impl Default for EngineConfig {
@@ -36,6 +40,7 @@ impl Default for EngineConfig {
             taxonomy: Taxonomy::builtin(),
             placeholders: HashMap::new(),
             correlation: CorrelationConfig::default(),
+            suppress_repeats: true,
         }
     }
 }
@@ -261,6 +266,7 @@ pub struct Engine {
     correlations: Vec<rsigma_parser::CorrelationRule>,
     correlation_config: CorrelationConfig,
     correlation_errors: Vec<CorrelationError>,
+    suppress_repeats: bool,
     routes: Mutex<HashMap<Vec<usize>, Arc<Route>>>,
 }
 
@@ -345,6 +351,7 @@ impl Engine {
             correlations,
             correlation_config: config.correlation.clone(),
             correlation_errors,
+            suppress_repeats: config.suppress_repeats,
             routes: Mutex::new(HashMap::new()),
         }
     }
@@ -403,6 +410,8 @@ impl Engine {
             generation: 0,
             matched: Vec::new(),
             corr_hits: Vec::new(),
+            bursts: HashMap::new(),
+            suppressed: 0,
             events: 0,
             evaluated: 0,
         }
@@ -576,6 +585,9 @@ pub struct Session<'a> {
     generation: u32,
     matched: Vec<usize>,
     corr_hits: Vec<CorrelationHit>,
+    /// (correlation, group) → end of the last hit of its current burst (ns).
+    bursts: HashMap<(usize, Vec<(String, String)>), i64>,
+    suppressed: u64,
     events: u64,
     evaluated: u64,
 }
@@ -663,8 +675,13 @@ impl Session<'_> {
 
     fn drain_correlations(&mut self, out: &mut Vec<Hit>) {
         let base = self.engine.compiled.len();
-        for h in self.corr_hits.drain(..) {
+        let hits = std::mem::take(&mut self.corr_hits);
+        for h in hits {
             if !self.correlator.correlation_generates(h.correlation) {
+                continue;
+            }
+            if self.engine.suppress_repeats && self.repeats(&h) {
+                self.suppressed += 1;
                 continue;
             }
             out.push(Hit {
@@ -676,6 +693,41 @@ impl Session<'_> {
                 value: Some(h.value),
             });
         }
+    }
+
+    /// Whether a correlation hit continues a burst already reported: the
+    /// same correlation and group fired less than a timespan before. The
+    /// burst's end moves with each repeat, so a continuous burst is one
+    /// finding.
+    fn repeats(&mut self, h: &CorrelationHit) -> bool {
+        let span = self
+            .engine
+            .correlations
+            .get(h.correlation)
+            .map_or(0, |c| c.timespan.seconds as i64)
+            .saturating_mul(1_000_000_000);
+        let key = (h.correlation, h.group.clone());
+        let end = h.last.as_nanos();
+        match self.bursts.get_mut(&key) {
+            Some(last) if end.saturating_sub(*last) <= span => {
+                *last = end;
+                true
+            }
+            _ => {
+                if self.bursts.len() >= self.engine.correlation_config.max_groups {
+                    let horizon = end.saturating_sub(span);
+                    self.bursts.retain(|_, t| *t >= horizon);
+                }
+                self.bursts.insert(key, end);
+                false
+            }
+        }
+    }
+
+    /// Correlation hits not reported because they continued a reported
+    /// burst (see [`EngineConfig::suppress_repeats`]).
+    pub fn suppressed(&self) -> u64 {
+        self.suppressed
     }
 
     /// Candidate rules for the event: those without needles, and those

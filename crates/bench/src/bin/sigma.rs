@@ -10,14 +10,13 @@
 //! of logs, e.g. the one `bench/stages.sh` generates).
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use phiwatch_bench::measure::{files_under, median};
+use phiwatch_bench::measure::{evaluate, files_under, median, read_events, sigmahq_and_builtin};
 use phiwatch_event::{Event, ValueRef};
-use phiwatch_ingest::{CollectSink, Ingest, IngestConfig, InputSpec, Order};
-use phiwatch_sigma::{Engine, EngineConfig, Hit, RuleSet};
+use phiwatch_sigma::{Engine, EngineConfig};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -30,20 +29,6 @@ fn rss_mb() -> f64 {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0.0);
     pages * 4096.0 / 1e6
-}
-
-fn read_events(files: &[PathBuf]) -> Vec<Event> {
-    let cfg = IngestConfig {
-        order: Order::Time,
-        threads: 2,
-        ..IngestConfig::default()
-    };
-    let sink = std::sync::Arc::new(CollectSink::default());
-    let inputs = files.iter().map(|p| InputSpec::File(p.clone())).collect();
-    let mut run = Ingest::start(inputs, vec![], cfg, sink);
-    let v: Vec<Event> = run.by_ref().collect();
-    run.finish();
-    v
 }
 
 /// The limit: touch every value of every event once.
@@ -61,26 +46,6 @@ fn visit(events: &[Event]) -> u64 {
         }
     }
     n
-}
-
-fn evaluate(engine: &Engine, events: &[Event]) -> u64 {
-    let mut session = engine.session();
-    let mut hits: Vec<Hit> = Vec::new();
-    let mut n = 0u64;
-    for ev in events {
-        session.process(ev, &mut hits);
-        n += hits.len() as u64;
-        hits.clear();
-    }
-    session.finish(&mut hits);
-    if std::env::var_os("SIGMA_BENCH_VERBOSE").is_some() {
-        let (ev, evals) = session.counts();
-        eprintln!(
-            "{ev} events, {evals} rule evaluations ({:.1} per event)",
-            evals as f64 / ev.max(1) as f64
-        );
-    }
-    n + hits.len() as u64
 }
 
 fn bench(name: &str, engine: &Engine, events: &[Event], runs: usize) {
@@ -111,16 +76,10 @@ fn main() -> anyhow::Result<()> {
     let reps: usize = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(200);
     let runs: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(5);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let sigmahq = root.join("crates/sigma/tests/data/sigmahq");
-    let dirs: Vec<PathBuf> = ["rules", "rules-emerging-threats", "rules-threat-hunting"]
-        .iter()
-        .map(|d| sigmahq.join(d))
-        .collect();
 
     let rss0 = rss_mb();
     let t = Instant::now();
-    let mut set = RuleSet::load_paths(&dirs);
-    set.extend(RuleSet::builtin());
+    let set = sigmahq_and_builtin();
     let parse = t.elapsed().as_secs_f64();
     let rss1 = rss_mb();
     let t = Instant::now();

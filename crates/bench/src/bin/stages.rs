@@ -12,8 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, ensure, Context};
-use phiwatch_bench::measure::{files_under, ingest, read_and_count, time};
+use phiwatch_bench::measure::{
+    evaluate, files_under, ingest, read_and_count, read_events, sigmahq_and_builtin, time,
+};
 use phiwatch_ingest::Order;
+use phiwatch_sigma::{Engine, EngineConfig, RuleSet};
 use phiwatch_synth::{generate, GenConfig, Scale, Scenario};
 
 /// mimalloc, as in the `phiwatch` binary (see ARCHITECTURE.md).
@@ -140,22 +143,44 @@ fn main() -> anyhow::Result<()> {
         "-"
     );
     let limit = time(runs, lines, || read_and_count(&files))?;
-    let mut stages = vec![("read + memchr (limit)", lines, limit)];
+    let mut stages = vec![("read + memchr (limit)".to_string(), lines, limit)];
     stages.push((
-        "decode: ingest, arrival order, 1 thread",
+        "decode: ingest, arrival order, 1 thread".to_string(),
         events,
         time(runs, events, || ingest(&files, Order::Arrival, 1))?,
     ));
     stages.push((
-        "decode: ingest, arrival order, 2 threads",
+        "decode: ingest, arrival order, 2 threads".to_string(),
         events,
         time(runs, events, || ingest(&files, Order::Arrival, 2))?,
     ));
     stages.push((
-        "decode: ingest, time order, 2 threads",
+        "decode: ingest, time order, 2 threads".to_string(),
         events,
         time(runs, events, || ingest(&files, Order::Time, 2))?,
     ));
+    let events = read_events(&files);
+    let cfg = EngineConfig::default();
+    let pack = Engine::build(&RuleSet::builtin(), &cfg);
+    let full = Engine::build(&sigmahq_and_builtin(), &cfg);
+    for (label, engine) in [("built-in pack", &pack), ("SigmaHQ + pack", &full)] {
+        // The first pass builds the routes (prefilter automata) lazily.
+        evaluate(engine, &events[..events.len().min(50_000)]);
+        let mut hits = 0;
+        let secs = time(runs, events.len() as u64, || {
+            hits = evaluate(engine, &events);
+            events.len() as u64
+        })?;
+        stages.push((
+            format!(
+                "sigma: {label} ({} rules), 1 thread, {hits} hits",
+                engine.rules().len()
+            ),
+            events.len() as u64,
+            secs,
+        ));
+    }
+    drop(events);
     for (stage, n, secs) in stages {
         println!(
             "{:<44} {:>12.0} {:>10.1} {:>9.1}x",
@@ -165,7 +190,7 @@ fn main() -> anyhow::Result<()> {
             secs / limit
         );
     }
-    for stage in ["sigma", "analytics", "phi scan", "ioc", "scope"] {
+    for stage in ["analytics", "phi scan", "ioc", "scope"] {
         println!("{stage:<44} {:>12}", "not built yet");
     }
     Ok(())

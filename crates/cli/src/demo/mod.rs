@@ -15,6 +15,7 @@
 mod dir;
 mod generate;
 mod print;
+mod sigma;
 mod summary;
 mod text;
 
@@ -174,13 +175,14 @@ fn run_demo(args: &DemoArgs) -> Result<u8, CliError> {
         gen.records as f64 / secs.max(1e-9)
     );
 
-    let (report, look, input_failed) = read_back(&args.out.join("logs"));
+    let (report, look, sigma, input_failed) = read_back(&args.out.join("logs"));
     let summary = Summary {
         cfg: &cfg,
         out: &args.out,
         gen: &gen,
         report: &report,
         look: &look,
+        sigma: &sigma,
     };
     let mut stdout = io::stdout().lock();
     let written = match args.format {

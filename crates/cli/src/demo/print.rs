@@ -9,6 +9,7 @@ use phiwatch_ingest::Report;
 use phiwatch_synth::{GenConfig, GenReport};
 use serde_json::{json, Value};
 
+use super::sigma::SigmaTally;
 use super::summary::{Aggregation, Look};
 use super::text::{bytes_text, day_text, second_text, under};
 
@@ -28,6 +29,7 @@ pub(super) struct Summary<'a> {
     pub(super) gen: &'a GenReport,
     pub(super) report: &'a Report,
     pub(super) look: &'a Look,
+    pub(super) sigma: &'a SigmaTally,
 }
 
 impl Summary<'_> {
@@ -67,6 +69,8 @@ impl Summary<'_> {
         self.write_table_header(out)?;
         self.write_table_read_back(out)?;
         self.write_table_aggregations(out)?;
+        self.sigma
+            .write_table(out, &self.logs().display().to_string())?;
         self.write_table_footer(out)
     }
 
@@ -161,6 +165,7 @@ impl Summary<'_> {
         )?;
         writeln!(out, "\nNEXT")?;
         writeln!(out, "  {}", self.next_command())?;
+        writeln!(out, "  phiwatch hunt {}", self.logs().display())?;
         writeln!(
             out,
             "  phiwatch demo generate --scenario {} --days 7 --scale medium --out DIR",
@@ -195,6 +200,7 @@ impl Summary<'_> {
                 "rejected": t.rejected,
             },
             "aggregations": self.aggregations_json(),
+            "detections": self.sigma.json(),
             "paths": {
                 "logs": self.logs().display().to_string(),
                 "inventory": self.inventory().display().to_string(),

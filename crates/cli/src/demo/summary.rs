@@ -11,15 +11,19 @@ use std::sync::Arc;
 use phiwatch_event::{keys, Event, Key, Timestamp};
 use phiwatch_ingest::{resolve_inputs, Ingest, IngestConfig, Order, Report};
 
+use phiwatch_sigma::{Engine, EngineConfig, RuleSet};
+
+use super::sigma::{Detect, SigmaTally};
 use super::text::plural;
 use crate::diag::StderrSink;
 
 /// Rows shown per aggregation.
 const TOP: usize = 5;
 
-/// Ingests every log under `logs` in time order and looks at each event;
-/// also says whether an input could not be resolved.
-pub(super) fn read_back(logs: &Path) -> (Report, Look, bool) {
+/// Ingests every log under `logs` in time order, looks at each event and
+/// runs the built-in Sigma pack over it; also says whether an input could
+/// not be resolved.
+pub(super) fn read_back(logs: &Path) -> (Report, Look, SigmaTally, bool) {
     let resolved = resolve_inputs(&[logs.display().to_string()]);
     let input_failed = !resolved.errors.is_empty();
     let sink = Arc::new(StderrSink::new(20));
@@ -29,10 +33,13 @@ pub(super) fn read_back(logs: &Path) -> (Report, Look, bool) {
     };
     let mut ingest = Ingest::start(resolved.inputs, resolved.errors, cfg, sink);
     let mut look = Look::default();
+    let engine = Engine::build(&RuleSet::builtin(), &EngineConfig::default());
+    let mut detect = Detect::new(&engine);
     for ev in ingest.by_ref() {
         look.add(&ev);
+        detect.add(&ev);
     }
-    (ingest.finish(), look, input_failed)
+    (ingest.finish(), look, detect.finish(), input_failed)
 }
 
 /// Per-dataset counts and time range.
