@@ -304,7 +304,7 @@ mod tests {
     #[test]
     fn summary_of_the_samples() {
         let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
-        let (report, look, failed) = read_back(&samples);
+        let (report, look, sigma, failed) = read_back(&samples);
         assert!(!failed);
         let gen = GenReport {
             records: 1,
@@ -322,6 +322,7 @@ mod tests {
             gen: &gen,
             report: &report,
             look: &look,
+            sigma: &sigma,
         };
         let mut table = Vec::new();
         s.write_table(&mut table).unwrap();
@@ -336,6 +337,8 @@ mod tests {
             "not detections",
             "demo-out/truth/truth.jsonl (3 labeled attack steps",
             "phiwatch events demo-out/logs --format table",
+            "DETECTIONS (the built-in healthcare Sigma pack",
+            "phiwatch hunt demo-out/logs",
         ] {
             assert!(table.contains(want), "{want} not in\n{table}");
         }
@@ -344,6 +347,8 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(v["paths"]["truth"], "demo-out/truth/truth.jsonl");
         assert!(v["aggregations"].as_array().unwrap().len() >= 5);
+        assert!(v["detections"]["rules"].as_u64().unwrap() >= 25);
+        assert!(v["detections"]["fired"].is_array());
         println!("{table}");
     }
 }
