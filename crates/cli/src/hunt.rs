@@ -232,7 +232,7 @@ impl<'e> Hunter<'e> {
             None => entity_from_group(&mut f, &h.group),
         }
         f.group = h.group.iter().cloned().collect();
-        for o in &h.evidence {
+        for (o, time) in &h.evidence {
             let path = self
                 .sources
                 .get(o.source.0 as usize)
@@ -240,7 +240,8 @@ impl<'e> Hunter<'e> {
                 .unwrap_or("?");
             f.evidence.push(Evidence {
                 source: format!("{path}:{}", o.line),
-                time: h.time,
+                time: *time,
+                record: (o.line == 0).then_some(o.record),
             });
         }
         if let Some(v) = h.value {

@@ -448,6 +448,40 @@ fn user_rules_run_and_broken_ones_are_reported() {
     assert_eq!(own, 2);
 }
 
+/// A filter names the events to drop from the rules it targets.
+#[test]
+fn filters_suppress_what_their_condition_names() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ssh_login.yml"), SSH_LOGIN_RULE).unwrap();
+    std::fs::write(
+        dir.path().join("ignore_etl.yml"),
+        "title: The ETL account logs in by design
+logsource:
+    product: linux
+    service: auth
+filter:
+    rules:
+        - 6f1c1a52-0c39-4c55-9a43-2d0f4f0e7a10
+    selection:
+        user.name: svc_etl
+    condition: selection
+",
+    )
+    .unwrap();
+    let findings = hunt(&[
+        "--no-builtin",
+        "--rules",
+        dir.path().to_str().unwrap(),
+        AUTH_LOG,
+    ]);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["entity"]["user"], "carol");
+    assert_eq!(
+        findings[0]["evidence"][0]["source"],
+        format!("{AUTH_LOG}:7").as_str()
+    );
+}
+
 #[test]
 fn taxonomy_file_adds_field_mappings() {
     let dir = tempfile::tempdir().unwrap();

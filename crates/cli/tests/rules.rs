@@ -355,7 +355,7 @@ fn help_documents_every_flag() {
         "[PATH]...",
     ] {
         let described = lines.iter().enumerate().any(|(i, l)| {
-            l.trim_start().split_whitespace().next() == Some(flag)
+            l.split_whitespace().next() == Some(flag)
                 && lines.get(i + 1).is_some_and(|d| !d.trim().is_empty())
         });
         assert!(described, "{flag} not described:\n{help}");

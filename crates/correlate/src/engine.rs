@@ -281,5 +281,10 @@ fn make_hit(index: usize, plan: &Plan, group: &Group, value: f64, last: i64) -> 
         last: Timestamp::from_nanos(last),
         value,
         evidence: group.evidence.iter().map(|e| e.1).collect(),
+        evidence_times: group
+            .evidence
+            .iter()
+            .map(|e| Timestamp::from_nanos(e.0))
+            .collect(),
     }
 }

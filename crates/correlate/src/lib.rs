@@ -174,6 +174,8 @@ pub struct CorrelationHit {
     pub value: f64,
     /// Where the contributing events were read (at most `max_evidence`).
     pub evidence: Vec<Origin>,
+    /// The time of each `evidence` entry (same order).
+    pub evidence_times: Vec<Timestamp>,
 }
 
 /// Counters for `rules check` and the run summary.

@@ -348,11 +348,16 @@ impl Entity {
 /// One record behind a finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
-    /// `path:line` of the record.
+    /// `path:line` of the record (`path:0` for a record without a line of
+    /// its own: an EVTX record, an element of a JSON document).
     pub source: String,
     /// The record's time.
     #[serde(with = "rfc3339")]
     pub time: Timestamp,
+    /// The record's 1-based index in its source (extra; given when the
+    /// line does not locate it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
 }
 
 /// Serde adapter: [`Timestamp`] as an RFC 3339 UTC string.

@@ -31,7 +31,7 @@
 //! assert_eq!(f.attack.tactics[0].id, "TA0010"); // added from the technique
 //! f.entity.user = Some("alice".into());
 //! f.summary = "alice uploaded 1.2 GB to a cloud bucket".into();
-//! f.evidence.push(Evidence { source: "logs/proxy.log:17".into(), time });
+//! f.evidence.push(Evidence { source: "logs/proxy.log:17".into(), time, record: None });
 //! f.metrics.insert("bytes".into(), 1.2e9);
 //! f.refresh_id();
 //! assert_eq!(f.score, 0.75);

@@ -202,6 +202,7 @@ fn counts_by_level_and_detector() {
     phi.evidence.push(Evidence {
         source: "x:1".into(),
         time: ts("2026-11-28T11:00:00Z"),
+        record: None,
     });
     for f in [sample(Level::High), sample(Level::Low), phi] {
         c.add(&f);

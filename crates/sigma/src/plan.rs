@@ -145,8 +145,8 @@ pub struct Hit {
     pub time: Timestamp,
     /// Time of the last event (equal to `time` for a detection).
     pub end_time: Timestamp,
-    /// Where the events were read.
-    pub evidence: Vec<Origin>,
+    /// Where the events were read, and their times.
+    pub evidence: Vec<(Origin, Timestamp)>,
     /// Correlation group-by values.
     pub group: Vec<(String, String)>,
     /// The correlation's aggregated value.
@@ -639,7 +639,7 @@ impl Session<'_> {
                     rule: r,
                     time: ev.time(),
                     end_time: ev.time(),
-                    evidence: vec![ev.origin()],
+                    evidence: vec![(ev.origin(), ev.time())],
                     group: Vec::new(),
                     value: None,
                 });
@@ -688,7 +688,7 @@ impl Session<'_> {
                 rule: base + h.correlation,
                 time: h.first,
                 end_time: h.last,
-                evidence: h.evidence,
+                evidence: h.evidence.into_iter().zip(h.evidence_times).collect(),
                 group: h.group,
                 value: Some(h.value),
             });

@@ -31,10 +31,12 @@ pub fn sample(level: Level) -> Finding {
     f.evidence.push(Evidence {
         source: "logs/pgaudit.log:17".into(),
         time: f.time,
+        record: None,
     });
     f.evidence.push(Evidence {
         source: "logs/pgaudit.log:42".into(),
         time: f.end_time,
+        record: None,
     });
     f.metrics.insert("rows".into(), 12000.0);
     f.metrics.insert("z".into(), 7.5);
