@@ -16,7 +16,7 @@ use phiwatch_sigma::{Engine, Hit, RuleInfo, RuleKind, RuleSet};
 
 use crate::diag::{write_summary, StderrSink};
 use crate::events::{ingest_config, progress_bar, InputArgs};
-use crate::rules::engine_config;
+use crate::rules::{engine_config, EngineArgs};
 use crate::{exit, CliError};
 
 #[derive(Args, Debug)]
@@ -33,10 +33,8 @@ pub struct HuntArgs {
     #[arg(long)]
     pub no_builtin: bool,
 
-    /// Extra log-source classes and field mappings (TOML), added to the
-    /// built-in ones (see `phiwatch rules check --help`).
-    #[arg(long, value_name = "FILE")]
-    pub taxonomy: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     /// Output form: table, jsonl (one finding per line), csv, or ocsf (OCSF
     /// Detection Finding objects, one per line).
@@ -74,7 +72,7 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
     for p in &args.rules {
         set.add_path(p);
     }
-    let mut ecfg = engine_config(args.taxonomy.as_ref())?;
+    let mut ecfg = engine_config(&args.engine)?;
     ecfg.correlation.max_groups = args.max_groups.max(1);
     let engine = Engine::build(&set, &ecfg);
     report_rule_errors(&set, &engine, args.input.quiet);

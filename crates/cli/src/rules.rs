@@ -1,11 +1,10 @@
 //! `phiwatch rules check`: load Sigma rules, say what failed and why, and
 //! what phiwatch can run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use phiwatch_sigma::{Engine, EngineConfig, RuleKind, RuleSet, Taxonomy};
 
@@ -49,10 +48,23 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
 
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// How rules are compiled: shared by `rules check` and `hunt`.
+#[derive(Args, Debug)]
+pub struct EngineArgs {
     /// Extra log-source classes and field mappings (TOML, the format of
     /// crates/sigma/data/logsources.toml), added to the built-in ones.
     #[arg(long, value_name = "FILE")]
     pub taxonomy: Option<PathBuf>,
+
+    /// Values for `expand` placeholders: a TOML file of `name = ["value", …]`
+    /// (the name without its percent signs), e.g. `Admins_Workstations =
+    /// ["ws-admin-*"]`. Without it, a placeholder value never matches.
+    #[arg(long, value_name = "FILE")]
+    pub placeholders: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -69,12 +81,27 @@ pub fn run(args: RulesArgs) -> Result<u8, CliError> {
     }
 }
 
-/// The engine configuration with a user's taxonomy extension, if any.
-pub fn engine_config(taxonomy: Option<&PathBuf>) -> Result<EngineConfig, CliError> {
+/// The engine configuration with a user's taxonomy extension and
+/// placeholder values, if any. A file that cannot be read or parsed is a
+/// usage error, like a missing `--rules` path.
+pub fn engine_config(args: &EngineArgs) -> Result<EngineConfig, CliError> {
     let mut cfg = EngineConfig::default();
-    if let Some(p) = taxonomy {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("cannot read taxonomy {}", p.display()))?;
+    let read = |p: &PathBuf, what: &str| {
+        std::fs::read_to_string(p)
+            .map_err(|e| CliError::Usage(format!("cannot read {what} {}: {e}", p.display())))
+    };
+    if let Some(p) = &args.placeholders {
+        let text = read(p, "placeholders")?;
+        cfg.placeholders = toml::from_str::<HashMap<String, Vec<String>>>(&text).map_err(|e| {
+            CliError::Usage(format!(
+                "{}: {}",
+                p.display(),
+                e.to_string().replace('\n', " ")
+            ))
+        })?;
+    }
+    if let Some(p) = &args.taxonomy {
+        let text = read(p, "taxonomy")?;
         let extra = Taxonomy::from_toml(&text, &p.display().to_string()).map_err(|errs| {
             CliError::Usage(
                 errs.iter()
@@ -101,7 +128,7 @@ fn check(args: CheckArgs) -> Result<u8, CliError> {
     if args.builtin || args.paths.is_empty() {
         set.extend(RuleSet::builtin());
     }
-    let cfg = engine_config(args.taxonomy.as_ref())?;
+    let cfg = engine_config(&args.engine)?;
     let engine = Engine::build(&set, &cfg);
     let mut out = io::stdout().lock();
     let written = match args.format {

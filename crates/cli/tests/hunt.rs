@@ -526,6 +526,34 @@ fn usage_errors_exit_2() {
 
     let format = phiwatch(&["hunt", "--format", "xml", TLS_MATCH]);
     assert_eq!(format.status.code(), Some(2));
+
+    for flag in ["--taxonomy", "--placeholders"] {
+        let out = phiwatch(&["hunt", flag, "no/such/file.toml", TLS_MATCH]);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(stderr(&out).contains("no/such/file.toml"), "{flag}");
+    }
+}
+
+#[test]
+fn placeholders_file_gives_expand_its_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = SSH_LOGIN_RULE.replace("event.outcome: success", "user.name|expand: '%Staff%'");
+    std::fs::write(dir.path().join("rule.yml"), rule).unwrap();
+    let values = dir.path().join("placeholders.toml");
+    std::fs::write(&values, "Staff = [\"carol\", \"dave\"]\n").unwrap();
+    let rule = dir.path().join("rule.yml");
+    let rule = rule.to_str().unwrap();
+    assert!(hunt(&["--no-builtin", "--rules", rule, AUTH_LOG]).is_empty());
+    let with = hunt(&[
+        "--no-builtin",
+        "--rules",
+        rule,
+        "--placeholders",
+        values.to_str().unwrap(),
+        AUTH_LOG,
+    ]);
+    assert_eq!(with.len(), 1, "{with:?}");
+    assert_eq!(with[0]["entity"]["user"], "carol");
 }
 
 /// The SigmaHQ regression EVTX files of process_creation against the SigmaHQ
@@ -597,6 +625,7 @@ fn help_documents_every_flag() {
         "--rules",
         "--no-builtin",
         "--taxonomy",
+        "--placeholders",
         "--format",
         "-o",
         "--output",

@@ -352,6 +352,7 @@ fn help_documents_every_flag() {
         "--strict",
         "--format",
         "--taxonomy",
+        "--placeholders",
         "[PATH]...",
     ] {
         let described = lines.iter().enumerate().any(|(i, l)| {

@@ -363,3 +363,35 @@ fn the_builtin_pack_loads_cleanly() {
         "every pack rule has a phiwatch log source"
     );
 }
+
+#[test]
+fn expand_placeholders_take_their_values_from_the_configuration() {
+    let yaml = "title: admin workstation
+logsource: { product: windows, category: process_creation }
+detection: { sel: { Computer|expand: '%Admin_Workstations%' }, condition: sel }
+";
+    let mut set = RuleSet::new();
+    set.add_str("t.yml", yaml);
+    let ev = |host: &str| {
+        event(
+            "windows.sysmon",
+            "2026-01-01T00:00:00Z",
+            &[("Channel", SYSMON), ("EventID", "1"), ("Computer", host)],
+        )
+    };
+    // Without values the placeholder never matches, and the engine says so.
+    let bare = Engine::build(&set, &EngineConfig::default());
+    assert_eq!(bare.warnings().len(), 1, "{:?}", bare.warnings());
+    assert!(fired(&bare, &[ev("ws-admin-01")]).is_empty());
+    let mut cfg = EngineConfig::default();
+    cfg.placeholders.insert(
+        "Admin_Workstations".into(),
+        vec!["ws-admin-*".into(), "jump01".into()],
+    );
+    let e = Engine::build(&set, &cfg);
+    assert!(e.warnings().is_empty(), "{:?}", e.warnings());
+    assert_eq!(
+        fired(&e, &[ev("WS-ADMIN-07"), ev("jump01"), ev("ws-user-01")]).len(),
+        2
+    );
+}

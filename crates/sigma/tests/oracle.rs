@@ -239,8 +239,8 @@ fn compare(o: &Oracle, files: &[PathBuf]) -> Outcome {
     let mut hits: Vec<Hit> = Vec::new();
     for file in files {
         let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let (events, rejected) = common::read_events(&file);
-        let recs = records(&file);
+        let (events, rejected) = common::read_events(file);
+        let recs = records(file);
         assert_eq!(rejected, 0, "{}", file.display());
         assert_eq!(events.len(), recs.len(), "{}", file.display());
         for (ev, rec) in events.iter().zip(&recs) {
