@@ -209,6 +209,9 @@ enum Sel {
     Name(Box<str>),
     /// A name that may also be written with spaces in the event.
     Spaceless(Box<str>),
+    /// A registered name that may also be written with spaces (Defender's
+    /// "Process Name" for `ProcessName`).
+    KeySpaceless(Key, Box<str>),
     /// The event's own time (`@timestamp`, as ECS names it).
     Time,
 }
@@ -219,6 +222,7 @@ impl Sel {
             return Sel::Time;
         }
         match Key::lookup(name) {
+            Some(k) if class.spaceless => Sel::KeySpaceless(k, name.into()),
             Some(k) => Sel::Key(k),
             None if class.spaceless => Sel::Spaceless(name.into()),
             None => Sel::Name(name.into()),
@@ -229,14 +233,18 @@ impl Sel {
         match self {
             Sel::Key(k) => ev.get(*k),
             Sel::Name(n) => ev.get_raw(n),
-            Sel::Spaceless(n) => ev.get_raw(n).or_else(|| {
-                ev.fields()
-                    .find(|f| f.name.contains(' ') && spaceless_eq(f.name, n))
-                    .map(|f| f.value)
-            }),
+            Sel::Spaceless(n) => ev.get_raw(n).or_else(|| spaced(ev, n)),
+            Sel::KeySpaceless(k, n) => ev.get(*k).or_else(|| spaced(ev, n)),
             Sel::Time => Some(ValueRef::Time(ev.time())),
         }
     }
+}
+
+/// The value of the event field whose name, without its spaces, is `name`.
+fn spaced<'e>(ev: &'e Event, name: &str) -> Option<ValueRef<'e>> {
+    ev.fields()
+        .find(|f| f.name.contains(' ') && spaceless_eq(f.name, name))
+        .map(|f| f.value)
 }
 
 /// `with` equals `name` once its spaces are removed.
@@ -517,6 +525,10 @@ impl Engine {
             for sel in sels {
                 match sel {
                     Sel::Key(k) => by_key[k.index()].push(f as u32),
+                    Sel::KeySpaceless(k, n) => {
+                        by_key[k.index()].push(f as u32);
+                        by_name.entry(n.clone()).or_default().push(f as u32);
+                    }
                     Sel::Name(n) | Sel::Spaceless(n) => {
                         by_name.entry(n.clone()).or_default().push(f as u32)
                     }

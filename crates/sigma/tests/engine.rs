@@ -395,3 +395,24 @@ detection: { sel: { Computer|expand: '%Admin_Workstations%' }, condition: sel }
         2
     );
 }
+
+#[test]
+fn registered_names_also_match_with_spaces() {
+    // `ProcessName` is a registered key; Defender writes "Process Name".
+    let e = engine(
+        "title: redsun
+logsource: { product: windows, service: windefend }
+detection: { sel: { ProcessName|endswith: '\\RedSun.exe' }, condition: sel }
+",
+    );
+    let ev = event(
+        "windows.other",
+        "2026-01-01T00:00:00Z",
+        &[
+            ("Channel", "Microsoft-Windows-Windows Defender/Operational"),
+            ("EventID", "1119"),
+            ("Process Name", "C:\\Users\\x\\Downloads\\RedSun.exe"),
+        ],
+    );
+    assert_eq!(fired(&e, &[ev]), vec!["redsun"]);
+}

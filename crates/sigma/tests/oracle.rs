@@ -49,27 +49,11 @@ use serde_json::{Map, Value};
 /// is its JSON twin's file stem, with `#record#mutation` for a mutated one.
 /// Each entry must still occur, so the list cannot go stale silently.
 const ALLOWED: &[(&str, &str, Side, &str)] = &[
-    // phiwatch bug: `ProcessName` is a registered event key, so the field
-    // lookup (plan.rs `Sel::of`) and the prefilter take the key path and never
-    // try the spaceless match against Defender's "Process Name"; the rule's
-    // `selection_susp_process` can then never match (rsigma is right: the
-    // taxonomy says EventData names are matched without their spaces).
-    (
-        REDSUN_EICAR,
-        "a7c3e5f2-8b1d-4e9a-b6c2-3d7f5e8a9b4c#0#del-Path",
-        Side::Rsigma,
-        "phiwatch misses ProcessName vs \"Process Name\" (registered key skips the spaceless lookup)",
-    ),
-    (
-        REDSUN_EICAR,
-        "a7c3e5f2-8b1d-4e9a-b6c2-3d7f5e8a9b4c#0#del-ThreatName",
-        Side::Rsigma,
-        "phiwatch misses ProcessName vs \"Process Name\" (registered key skips the spaceless lookup)",
-    ),
+    // Empty: the one difference this test found (Defender's "Process Name"
+    // against the registered key `ProcessName`, which skipped the spaceless
+    // lookup) is fixed; tests/engine.rs
+    // `registered_names_also_match_with_spaces` keeps it fixed.
 ];
-
-/// win_defender_exploit_redsun_tiering_engine_detected_as_eicar.yml
-const REDSUN_EICAR: &str = "a7c3e5f2-8b1d-4e9a-b6c2-3d7f5e8a9b4c";
 
 /// Which engine fired a rule the other did not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
