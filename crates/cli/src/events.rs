@@ -1,6 +1,6 @@
 //! `phiwatch events`: logs in, normalized events out.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,9 @@ use phiwatch_event::Timestamp;
 use phiwatch_ingest::{resolve_inputs, Ingest, IngestConfig, Order};
 
 use crate::diag::{write_summary, StderrSink};
-use crate::output::{table_header, write_jsonl, write_table, EventFormat, FieldSet};
+use crate::output::{
+    open_output, table_header, write_jsonl, write_table, written, EventFormat, FieldSet,
+};
 use crate::{exit, CliError};
 
 #[derive(Args, Debug)]
@@ -184,25 +186,14 @@ pub fn run(args: EventsArgs) -> Result<u8, CliError> {
 
     let bar = progress_bar(&run, args.input.quiet);
     sink.set_bar(bar.clone());
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(BufWriter::with_capacity(
-            256 * 1024,
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
-        None => Box::new(BufWriter::with_capacity(256 * 1024, io::stdout().lock())),
-    };
-    let written = write_events(&mut run, &mut out, &args, bar.as_ref());
-    let flushed = written.and_then(|()| out.flush());
+    let mut out = open_output(args.output.as_ref())?;
+    let flushed = write_events(&mut run, &mut out, &args, bar.as_ref()).and_then(|()| out.flush());
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
     sink.set_bar(None);
     let report = run.finish();
-    match flushed {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(anyhow::Error::from(e).context("cannot write events").into()),
-    }
+    written(flushed, "events")?;
     if !args.input.quiet {
         write_summary(&mut io::stderr().lock(), &report, sink.hidden())?;
     }

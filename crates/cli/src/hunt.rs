@@ -1,21 +1,21 @@
 //! `phiwatch hunt`: logs in, findings out. Runs the built-in healthcare
 //! Sigma pack and the user's rules (`--rules`) over time-ordered events.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context;
 use clap::Args;
 use phiwatch_event::{keys, Event, ValueRef};
 use phiwatch_finding::{
-    attack_from_tags, sink, Attack, Counts, Detector, Evidence, Finding, Format, Level, RuleRef,
+    attack_from_tags, sink, Attack, Counts, Detector, Evidence, Finding, Format, RuleRef,
 };
 use phiwatch_ingest::{resolve_inputs, Ingest, Order, SourceInfo};
 use phiwatch_sigma::{Engine, Hit, RuleInfo, RuleKind, RuleSet};
 
 use crate::diag::{write_summary, StderrSink};
 use crate::events::{ingest_config, progress_bar, InputArgs};
+use crate::output::{open_output, written};
 use crate::rules::{engine_config, EngineArgs};
 use crate::{exit, CliError};
 
@@ -89,12 +89,7 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
     let mut run = Ingest::start(resolved.inputs, resolved.errors, cfg, diags.clone());
     let bar = progress_bar(&run, args.input.quiet);
     diags.set_bar(bar.clone());
-    let out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    };
+    let out = open_output(args.output.as_ref())?;
     let mut hunter = Hunter::new(&engine, args.format, out);
     let result = hunter.run(&mut run, bar.as_ref());
     if let Some(b) = &bar {
@@ -102,15 +97,7 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
     }
     diags.set_bar(None);
     let report = run.finish();
-    match result {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Err(e) => {
-            return Err(anyhow::Error::from(e)
-                .context("cannot write findings")
-                .into())
-        }
-    }
+    written(result, "findings")?;
     if !args.input.quiet {
         let mut err = io::stderr().lock();
         write_summary(&mut err, &report, diags.hidden())?;
@@ -215,7 +202,7 @@ impl<'e> Hunter<'e> {
                 info.id.clone()
             },
             title: info.title.clone(),
-            level: level(info.level),
+            level: info.level,
             author: info.author.clone(),
             source: Some(info.path.to_string()),
         };
@@ -276,16 +263,6 @@ impl<'e> Hunter<'e> {
             )?;
         }
         Ok(())
-    }
-}
-
-fn level(l: phiwatch_sigma::Level) -> Level {
-    match l {
-        phiwatch_sigma::Level::Informational => Level::Informational,
-        phiwatch_sigma::Level::Low => Level::Low,
-        phiwatch_sigma::Level::Medium => Level::Medium,
-        phiwatch_sigma::Level::High => Level::High,
-        phiwatch_sigma::Level::Critical => Level::Critical,
     }
 }
 

@@ -278,6 +278,31 @@ fn truncate(s: &mut String, max: usize) {
     }
 }
 
+/// Where a command's records go: `-o FILE` or standard output, buffered.
+pub fn open_output(path: Option<&std::path::PathBuf>) -> Result<Box<dyn Write>, crate::CliError> {
+    const BUF: usize = 256 * 1024;
+    Ok(match path {
+        Some(p) => {
+            let f = std::fs::File::create(p)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", p.display()))?;
+            Box::new(io::BufWriter::with_capacity(BUF, f))
+        }
+        None => Box::new(io::BufWriter::with_capacity(BUF, io::stdout().lock())),
+    })
+}
+
+/// The outcome of writing records: a closed pipe (`| head`) is not an
+/// error; anything else is, with `what` could not be written.
+pub fn written(result: io::Result<()>, what: &str) -> Result<(), crate::CliError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow::Error::from(e)
+            .context(format!("cannot write {what}"))
+            .into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,26 +1,15 @@
 //! `phiwatch demo` and `phiwatch demo generate` as users run them.
-//!
-//! The generation tests need the synthetic-hospital generator
-//! (`phiwatch_synth::generate`); they fail while it is a stub that writes
-//! nothing, by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use common::text;
 
 fn phiwatch(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phiwatch"))
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run phiwatch")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    common::phiwatch_in(args, cwd)
 }
 
 const SCENARIOS: [&str; 4] = [

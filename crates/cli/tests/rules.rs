@@ -2,29 +2,10 @@
 //! counts by log source, totals, --strict, jsonl.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use common::{phiwatch, repo, text};
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn phiwatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phiwatch"))
-        .args(args)
-        .current_dir(repo())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run phiwatch")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 const GOOD: &str = "title: Good rule
 id: 11111111-1111-4111-8111-111111111111

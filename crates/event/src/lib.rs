@@ -30,5 +30,5 @@ mod value;
 
 pub use event::{escape_invalid_utf8, Event, FieldKind, FieldRef, Name, Origin, SourceId};
 pub use key::{keys, Key};
-pub use time::Timestamp;
+pub use time::{Civil, Timestamp};
 pub use value::{ListRef, Span, Value, ValueRef};

@@ -201,6 +201,25 @@ impl Timestamp {
         s
     }
 
+    /// The UTC calendar date and time of day (proleptic Gregorian).
+    pub fn civil(self) -> Civil {
+        let secs = self.0.div_euclid(NANOS_PER_SEC);
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        Civil {
+            year,
+            month,
+            day,
+            hour: (sod / 3600) as u32,
+            minute: (sod / 60 % 60) as u32,
+            second: (sod % 60) as u32,
+            // 1970-01-01 was a Thursday; ISO weekdays run Monday = 1 .. Sunday = 7.
+            weekday: ((days + 3).rem_euclid(7) + 1) as u32,
+            day_of_year: (days - days_from_civil(year, 1, 1) + 1) as u32,
+        }
+    }
+
     /// Appends the RFC 3339 form to `out`.
     pub fn write_rfc3339(self, out: &mut String) {
         let secs = self.0.div_euclid(NANOS_PER_SEC);
@@ -281,6 +300,52 @@ fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
+/// A UTC calendar date and time of day, from [`Timestamp::civil`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Civil {
+    /// Year.
+    pub year: i64,
+    /// Month, 1–12.
+    pub month: u32,
+    /// Day of the month, 1–31.
+    pub day: u32,
+    /// Hour, 0–23.
+    pub hour: u32,
+    /// Minute, 0–59.
+    pub minute: u32,
+    /// Second, 0–59.
+    pub second: u32,
+    /// ISO weekday: Monday 1 … Sunday 7.
+    pub weekday: u32,
+    /// Day of the year, 1–366.
+    pub day_of_year: u32,
+}
+
+impl Civil {
+    /// The ISO 8601 week number (1–53) of this date.
+    pub fn iso_week(&self) -> u32 {
+        let w = (i64::from(self.day_of_year) - i64::from(self.weekday) + 10) / 7;
+        if w < 1 {
+            weeks_in_year(self.year - 1)
+        } else if w > i64::from(weeks_in_year(self.year)) {
+            1
+        } else {
+            w as u32
+        }
+    }
+}
+
+/// ISO weeks in a year: 53 when it starts on a Thursday, or on a Wednesday
+/// in a leap year.
+fn weeks_in_year(y: i64) -> u32 {
+    let p = |y: i64| (y + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400)).rem_euclid(7);
+    if p(y) == 4 || p(y - 1) == 3 {
+        53
+    } else {
+        52
+    }
+}
+
 /// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -307,6 +372,24 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn civil_parts_and_iso_weeks() {
+        let c = |t: &str| Timestamp::parse_rfc3339(t.as_bytes()).unwrap().civil();
+        let sat = c("2026-11-28T19:34:07Z");
+        assert_eq!(
+            (sat.year, sat.month, sat.day, sat.hour, sat.minute, sat.second),
+            (2026, 11, 28, 19, 34, 7)
+        );
+        assert_eq!((sat.weekday, sat.day_of_year, sat.iso_week()), (6, 332, 48));
+        // 2021-01-03 (a Sunday) still belongs to ISO week 53 of 2020;
+        // 2024-12-30 (a Monday) to week 1 of 2025.
+        assert_eq!(c("2021-01-03T00:00:00Z").iso_week(), 53);
+        assert_eq!(c("2024-12-30T00:00:00Z").iso_week(), 1);
+        assert_eq!(c("2024-02-29T23:59:59Z").day_of_year, 60);
+        assert_eq!(c("1969-12-31T23:00:00Z").weekday, 3);
+    }
+
     use super::*;
 
     fn check(input: &str, rfc: &str) {

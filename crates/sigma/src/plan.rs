@@ -10,6 +10,7 @@ use phiwatch_correlate::{
     CorrelationConfig, CorrelationError, CorrelationHit, Correlator, Observation, RuleName,
 };
 use phiwatch_event::{keys, Event, Key, Origin, Timestamp, ValueRef};
+pub use phiwatch_finding::Level;
 use rsigma_parser::{LogSource, SigmaRule};
 
 use crate::compile::{
@@ -45,42 +46,11 @@ impl Default for EngineConfig {
     }
 }
 
-/// Severity of a rule, as Sigma names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    /// informational
-    Informational,
-    /// low
-    Low,
-    /// medium
-    Medium,
-    /// high
-    High,
-    /// critical
-    Critical,
-}
-
-impl Level {
-    /// The Sigma name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Informational => "informational",
-            Level::Low => "low",
-            Level::Medium => "medium",
-            Level::High => "high",
-            Level::Critical => "critical",
-        }
-    }
-
-    fn of(l: Option<&rsigma_parser::Level>) -> Level {
-        match l.map(|l| l.as_str()) {
-            Some("low") => Level::Low,
-            Some("medium") => Level::Medium,
-            Some("high") => Level::High,
-            Some("critical") => Level::Critical,
-            _ => Level::Informational,
-        }
-    }
+/// A rule's level as the finding crate names it (`informational` when the
+/// rule has none).
+fn level_of(l: Option<&rsigma_parser::Level>) -> Level {
+    l.and_then(|l| l.as_str().parse().ok())
+        .unwrap_or(Level::Informational)
 }
 
 /// Whether a rule is a detection rule or a correlation.
@@ -338,7 +308,7 @@ impl Engine {
                 id: c.doc.id.clone().unwrap_or_default(),
                 name: c.doc.name.clone(),
                 title: c.doc.title.clone(),
-                level: Level::of(c.doc.level.as_ref()),
+                level: level_of(c.doc.level.as_ref()),
                 tags: c.doc.tags.clone(),
                 logsource: "correlation".into(),
                 path: c.path.clone(),
@@ -557,7 +527,7 @@ fn info(r: &SigmaRule, path: &Arc<str>, has_data: bool) -> RuleInfo {
         id: r.id.clone().unwrap_or_default(),
         name: r.name.clone(),
         title: r.title.clone(),
-        level: Level::of(r.level.as_ref()),
+        level: level_of(r.level.as_ref()),
         tags: r.tags.clone(),
         logsource: logsource_label(&r.logsource),
         path: path.clone(),

@@ -152,63 +152,15 @@ pub(crate) fn time_of(v: ValueRef<'_>) -> Option<Timestamp> {
 
 /// The part of `t` (in UTC).
 pub(crate) fn time_part(t: Timestamp, part: TimePart) -> i64 {
-    let secs = t.as_secs();
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let c = t.civil();
     match part {
-        TimePart::Minute => sod / 60 % 60,
-        TimePart::Hour => sod / 3600,
-        TimePart::Day => i64::from(d),
-        TimePart::Month => i64::from(m),
-        TimePart::Year => y,
-        TimePart::Week => iso_week(days, y),
+        TimePart::Minute => i64::from(c.minute),
+        TimePart::Hour => i64::from(c.hour),
+        TimePart::Day => i64::from(c.day),
+        TimePart::Month => i64::from(c.month),
+        TimePart::Year => c.year,
+        TimePart::Week => i64::from(c.iso_week()),
     }
-}
-
-fn iso_week(days: i64, y: i64) -> i64 {
-    // 1970-01-01 was a Thursday; ISO weekdays run Monday = 1 .. Sunday = 7.
-    let wd = (days + 3).rem_euclid(7) + 1;
-    let doy = days - days_from_civil(y, 1, 1) + 1;
-    let w = (doy - wd + 10) / 7;
-    if w < 1 {
-        weeks_in_year(y - 1)
-    } else if w > weeks_in_year(y) {
-        1
-    } else {
-        w
-    }
-}
-
-fn weeks_in_year(y: i64) -> i64 {
-    let p = |y: i64| (y + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400)).rem_euclid(7);
-    if p(y) == 4 || p(y - 1) == 3 {
-        53
-    } else {
-        52
-    }
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// An IPv4 or IPv6 network.

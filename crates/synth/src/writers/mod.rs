@@ -322,25 +322,14 @@ pub(crate) struct Civil {
 impl Civil {
     /// The civil time of epoch seconds.
     pub(crate) fn of(secs: i64) -> Civil {
-        let days = secs.div_euclid(86_400);
-        let sod = secs.rem_euclid(86_400);
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let y = yoe + era * 400 + i64::from(m <= 2);
+        let c = Timestamp::from_nanos(secs.saturating_mul(1_000_000_000)).civil();
         Civil {
-            y,
-            m,
-            d,
-            hh: (sod / 3600) as u32,
-            mm: (sod / 60 % 60) as u32,
-            ss: (sod % 60) as u32,
+            y: c.year,
+            m: c.month,
+            d: c.day,
+            hh: c.hour,
+            mm: c.minute,
+            ss: c.second,
         }
     }
 
