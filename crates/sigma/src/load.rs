@@ -177,8 +177,49 @@ fn is_yaml(p: &Path) -> bool {
 }
 
 /// Parser messages can span lines (a caret diagram); keep diagnostics on one
-/// line each.
+/// line each. A condition error becomes its position and what was expected,
+/// with a hint for Sigma 1 aggregations (`| count() > n`, `| near`), which
+/// Sigma 2 replaced by correlation rules.
 fn one_line(s: &str) -> String {
+    if let Some(short) = condition_error(s) {
+        return short;
+    }
+    flatten(s)
+}
+
+fn condition_error(s: &str) -> Option<String> {
+    let head = s.lines().next()?;
+    let at = head.find("Condition parse error at ")?;
+    let pos = head[at + "Condition parse error at ".len()..]
+        .split(':')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(":");
+    let expected = s.lines().find_map(|l| l.trim().strip_prefix("= "))?;
+    let expected = expected
+        .replace("EOI", "end of condition")
+        .replace("or_op", "`or`")
+        .replace("and_op", "`and`");
+    let source = s.lines().find_map(|l| {
+        let t = l.trim_start();
+        let (n, rest) = t.split_once(" | ")?;
+        n.trim().parse::<u32>().ok().map(|_| rest.to_owned())
+    });
+    let mut out = format!("{}condition error at {pos}: {expected}", &head[..at]);
+    if let Some(src) = source {
+        out.push_str(&format!(" in `{}`", src.trim()));
+        let squeezed = src.replace(' ', "");
+        if ["|count(", "|near", "|sum(", "|max(", "|min(", "|avg("]
+            .iter()
+            .any(|a| squeezed.contains(a))
+        {
+            out.push_str(" (a Sigma 1 aggregation: Sigma 2 expresses it as a correlation rule)");
+        }
+    }
+    Some(out)
+}
+
+fn flatten(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for (i, part) in s
         .lines()
@@ -192,4 +233,37 @@ fn one_line(s: &str) -> String {
         out.push_str(part);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn condition_errors_are_one_line_with_a_hint() {
+        let mut set = RuleSet::new();
+        set.add_str(
+            "agg.yml",
+            "title: t\nlogsource: {category: dns}\ndetection:\n  sel: {query: x}\n  condition: sel |near other\n",
+        );
+        assert_eq!(set.errors().len(), 1);
+        let e = set.errors()[0].to_string();
+        assert!(e.starts_with("agg.yml: "), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+        assert!(e.contains("condition error at 1:5"), "{e}");
+        assert!(
+            e.contains("`sel |near other`") && e.contains("correlation rule"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn yaml_errors_keep_the_file() {
+        let mut set = RuleSet::new();
+        set.add_str("bad.yml", "title: [unclosed\n");
+        assert_eq!(set.errors().len(), 1);
+        assert!(set.errors()[0].to_string().starts_with("bad.yml: "));
+        assert_eq!(set.files(), 1);
+    }
 }
