@@ -1,0 +1,12 @@
+//! PHI content detection: find identifiers (SSN, NPI, MBI, card numbers,
+//! dates of birth, …) in text and structured data, validate them where the
+//! identifier has rules, score them with their context, map them to the
+//! HIPAA Safe Harbor categories, and redact them.
+
+pub mod scan;
+pub mod types;
+pub mod validate;
+
+pub use scan::{Match, ScanConfig, Scanner};
+pub use types::{PhiType, SafeHarbor};
+pub use validate::validate;
