@@ -6,6 +6,7 @@ mod events;
 mod hunt;
 mod output;
 mod rules;
+mod scan;
 
 use std::process::ExitCode;
 
@@ -59,6 +60,17 @@ enum Command {
 
     /// Work with Sigma rules (`rules check DIR…`).
     Rules(rules::RulesArgs),
+
+    /// Find PHI (SSNs, card numbers, NPIs, dates of birth, …) in files, or
+    /// write them with the identifiers replaced (--redact).
+    ///
+    /// Reads files, directories (recursively), globs and `-`; gzip and zstd
+    /// are recognized by content. Text is scanned line by line (URL query
+    /// parameters decoded), CSV/TSV cells under their headers, JSON values
+    /// under their key paths. Findings go to stdout (or -o FILE) with their
+    /// text masked unless --show-text; counts by type go to stderr (or
+    /// --summary FILE).
+    Scan(scan::ScanArgs),
 }
 
 /// Exit codes of the public contract.
@@ -97,6 +109,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Hunt(args) => hunt::run(args),
+        Command::Scan(args) => scan::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,7 +1,46 @@
 //! The scanner: one multi-pattern pass over text for every identifier type,
 //! validators on the candidates, context scoring.
+//!
+//! How a text is scanned:
+//!
+//! 1. One leftmost-first [`regex_automata::meta::Regex`] built with
+//!    `new_many` over the candidate *shapes* of every enabled type (digit
+//!    runs, `3-2-4` groups, dates, IPs, emails, `letters+digits`, …) finds
+//!    candidates in a single pass. Boundaries are checked in code (an SSN
+//!    inside a longer digit run, the last group of a UUID or a hex hash are
+//!    not candidates).
+//! 2. Each shape maps to the types it may be (nine bare digits: SSN, ITIN,
+//!    routing number, MRN), each with a base score; the validator of each type
+//!    ([`crate::validate::validate`]) drops those it rejects.
+//! 3. Context ([`context`]) raises or lowers each remaining type: words in a
+//!    window around the candidate and the key the text is the value of.
+//!    `DATE_OF_BIRTH` and `MEDICAL_RECORD_NUMBER` need positive context.
+//! 4. The best-scoring type is reported for the span (at most one type per
+//!    span; ties go to the type listed first for the shape, SSN before ITIN
+//!    before routing), if it reaches the threshold.
+//!
+//! ```
+//! use phiwatch_phi::{PhiType, ScanConfig, Scanner};
+//!
+//! let scanner = Scanner::new(ScanConfig::default());
+//! let mut out = Vec::new();
+//! scanner.scan("patient ssn: 536-22-8741, order 1234567", None, &mut out);
+//! assert_eq!(out.len(), 1);
+//! assert_eq!(out[0].ty, PhiType::UsSsn);
+//! assert_eq!((out[0].start, out[0].end), (13, 24));
+//! ```
 
+#[path = "context.rs"]
+pub mod context;
+mod shapes;
+
+use regex_automata::meta::Regex;
+use regex_automata::util::syntax;
+
+use self::context::{bit, Context, Signals, TypeMask};
+use self::shapes::{Cand, Shape};
 use crate::types::PhiType;
+use crate::validate::validate;
 
 /// Scanner options.
 #[derive(Clone, Debug)]
@@ -39,16 +78,61 @@ pub struct Match {
     pub validated: bool,
 }
 
+/// Score changes from context.
+pub mod weights {
+    /// A positive word in the window.
+    pub const WINDOW_POS: f32 = 0.25;
+    /// A negative word nearest before the candidate.
+    pub const WINDOW_NEG: f32 = 0.3;
+    /// A key that names the type (`ssn`, `dob`, `npi`).
+    pub const KEY_POS: f32 = 0.3;
+    /// A key that speaks against it (`order_id`, `version`).
+    pub const KEY_NEG: f32 = 0.3;
+}
+
 /// The compiled detectors. Build once, share between threads.
 #[derive(Debug)]
 pub struct Scanner {
     config: ScanConfig,
+    enabled: TypeMask,
+    /// None only if the fixed patterns failed to compile.
+    regex: Option<Regex>,
+    /// Pattern index → shape.
+    shapes: Vec<Shape>,
+    context: Context,
+}
+
+/// Builds the multi-pattern regex over the shapes some enabled type needs.
+fn build_regex(enabled: TypeMask) -> (Option<Regex>, Vec<Shape>) {
+    let (shapes, pats): (Vec<Shape>, Vec<String>) = shapes::patterns()
+        .into_iter()
+        .filter(|(s, _)| shapes::shape_types(*s) & enabled != 0)
+        .map(|(s, p)| (s, shapes::with_boundary(s, &p)))
+        .unzip();
+    if shapes.is_empty() {
+        return (None, shapes);
+    }
+    let regex = Regex::builder()
+        .syntax(syntax::Config::new().utf8(true))
+        .configure(Regex::config().hybrid_cache_capacity(4 << 20))
+        .build_many(&pats)
+        .ok();
+    debug_assert!(regex.is_some(), "the shape patterns compile");
+    (regex, shapes)
 }
 
 impl Scanner {
     /// Compiles the detectors for `config`.
     pub fn new(config: ScanConfig) -> Scanner {
-        Scanner { config }
+        let enabled = config.types.iter().fold(0, |m, t| m | bit(*t));
+        let (regex, shapes) = build_regex(enabled);
+        Scanner {
+            config,
+            enabled,
+            regex,
+            shapes,
+            context: Context::new(),
+        }
     }
 
     /// The configuration.
@@ -60,6 +144,188 @@ impl Scanner {
     /// `key` is the name the text is the value of, when known (a CSV column
     /// header, a JSON key path, a query parameter): it counts as context.
     pub fn scan(&self, text: &str, key: Option<&str>, out: &mut Vec<Match>) {
-        let _ = (text, key, out);
+        let key_sig = key.map(|k| self.context.key(k)).unwrap_or_default();
+        if self.name_value(text, key, out) {
+            return;
+        }
+        let Some(regex) = &self.regex else { return };
+        for m in regex.find_iter(text) {
+            let Some(&shape) = self.shapes.get(m.pattern().as_usize()) else {
+                continue;
+            };
+            if let Some(found) = self.consider(text, shape, m.start(), m.end(), key_sig) {
+                out.push(found);
+            }
+        }
     }
+
+    /// A value whose key names a person (`first_name`, `Patient Name`) and
+    /// that reads as a name is one `PERSON_NAME` match.
+    fn name_value(&self, text: &str, key: Option<&str>, out: &mut Vec<Match>) -> bool {
+        if self.enabled & bit(PhiType::PersonName) == 0 {
+            return false;
+        }
+        let Some(key) = key else { return false };
+        let mut buf = [0u8; 64];
+        if !context::key_is_name(context::normalize_key(key, &mut buf)) {
+            return false;
+        }
+        let Some((start, end)) = shapes::whole_name(text) else {
+            return false;
+        };
+        let score = (shapes::base::NAME + weights::KEY_POS).min(1.0);
+        if score >= self.config.threshold {
+            out.push(Match {
+                start,
+                end,
+                ty: PhiType::PersonName,
+                score,
+                validated: false,
+            });
+        }
+        true
+    }
+
+    /// Turns one shape match into a finding, or None.
+    fn consider(
+        &self,
+        text: &str,
+        shape: Shape,
+        mut s: usize,
+        e: usize,
+        key_sig: Signals,
+    ) -> Option<Match> {
+        let bytes = text.as_bytes();
+        s = shapes::skip_boundary(bytes, shape, s, e);
+        if !shape_bounded(bytes, shape, &mut s, e) {
+            return None;
+        }
+        if shape == Shape::Date && shapes::is_timestamp(bytes, e) {
+            return None;
+        }
+        let cands = shapes::classify(shape, bytes.get(s..e)?);
+        let cand_text = text.get(s..e)?;
+        // Validation first: rejected candidates never cost a context lookup.
+        let mut kept = [(PhiType::UsSsn, 0.0f32, false); 4];
+        let mut n = 0;
+        let mut mask: TypeMask = 0;
+        for &Cand { ty, base } in cands.as_slice() {
+            if self.enabled & bit(ty) == 0 {
+                continue;
+            }
+            let validated = match validate(ty, cand_text) {
+                Some(false) => continue,
+                Some(true) => true,
+                None => false,
+            };
+            kept[n] = (ty, base, validated);
+            n += 1;
+            mask |= bit(ty);
+        }
+        if n == 0 {
+            return None;
+        }
+        let best_possible = kept[..n].iter().map(|k| k.1).fold(0.0, f32::max)
+            + weights::WINDOW_POS
+            + if key_sig.pos & mask != 0 { weights::KEY_POS } else { 0.0 };
+        if best_possible < self.config.threshold {
+            return None;
+        }
+        let win = self.window_signals(bytes, shape, s, e, mask);
+        let mut best: Option<Match> = None;
+        for &(ty, base, validated) in &kept[..n] {
+            let Some(score) = score(ty, base, win, key_sig) else {
+                continue;
+            };
+            if score >= self.config.threshold && best.as_ref().is_none_or(|b| score > b.score) {
+                best = Some(Match {
+                    start: s,
+                    end: e,
+                    ty,
+                    score,
+                    validated,
+                });
+            }
+        }
+        best
+    }
+
+    /// Context signals around a candidate, with the shape's own hints (a
+    /// state code before a ZIP, `MRN` glued to its digits).
+    fn window_signals(&self, bytes: &[u8], shape: Shape, s: usize, e: usize, mask: TypeMask) -> Signals {
+        let mut from = s;
+        if shape == Shape::AlnumId {
+            // "MRN12345678": the letters may be the context word.
+            from = s + bytes[s..e].iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        }
+        let mut win = self.context.window(bytes, from, e, self.config.window, mask);
+        if mask & bit(PhiType::ZipCode) != 0 && shapes::after_state_code(bytes, s) {
+            win.pos |= bit(PhiType::ZipCode);
+        }
+        win
+    }
+}
+
+/// The score of one candidate type given its context, or None when the
+/// type needs positive context and has none.
+fn score(ty: PhiType, base: f32, win: Signals, key: Signals) -> Option<f32> {
+    let pos = win.positive(ty) || key.positive(ty);
+    if shapes::NEEDS_CONTEXT & bit(ty) != 0 && !pos {
+        return None;
+    }
+    let mut score = base;
+    if win.positive(ty) {
+        score += weights::WINDOW_POS;
+    }
+    if win.negative(ty) {
+        score -= weights::WINDOW_NEG;
+    }
+    if key.positive(ty) {
+        score += weights::KEY_POS;
+    }
+    if key.negative(ty) {
+        score -= weights::KEY_NEG;
+    }
+    Some(score.clamp(0.0, 1.0))
+}
+
+/// Boundary rules per shape; may move `s` forward (an email's leading
+/// punctuation, a name's keyword).
+fn shape_bounded(bytes: &[u8], shape: Shape, s: &mut usize, e: usize) -> bool {
+    match shape {
+        Shape::Email => {
+            while *s < e && !bytes[*s].is_ascii_alphanumeric() {
+                *s += 1;
+            }
+            *s < e && bytes[*s..e].contains(&b'@')
+        }
+        Shape::Name => {
+            if *s > 0 && bytes[*s - 1].is_ascii_alphanumeric() {
+                return false;
+            }
+            match shapes::name_start(bytes, *s, e) {
+                Some(i) => {
+                    *s = i;
+                    true
+                }
+                None => false,
+            }
+        }
+        // A port or a path may follow an address.
+        Shape::Ip4 | Shape::Ip6 => {
+            shapes::bounded_left(bytes, *s)
+                && (shapes::bounded_right(bytes, e) || matches!(bytes.get(e), Some(b':' | b'/')))
+        }
+        _ => shapes::bounded(bytes, *s, e),
+    }
+}
+
+/// The shape patterns with their boundaries, in priority order (for
+/// benchmarks and debugging).
+#[doc(hidden)]
+pub fn debug_patterns() -> Vec<String> {
+    shapes::patterns()
+        .into_iter()
+        .map(|(s, p)| shapes::with_boundary(s, &p))
+        .collect()
 }

@@ -1,0 +1,463 @@
+//! Context scoring: the words around a candidate and the key it is the value
+//! of raise or lower its score.
+//!
+//! Two Aho-Corasick automata are built once per [`Context`]: one over every
+//! context word (ASCII case-insensitive) for the text around a candidate, one
+//! over the same words with spaces removed for keys (a CSV header, a JSON key,
+//! a query parameter), which are normalized first (see [`normalize_key`]).
+//!
+//! Window rules: in the bytes *before* a candidate, the nearest word that
+//! speaks for a type decides it (a positive word for that type raises it, a
+//! negative word such as "order" or "version" lowers it), so in
+//! `order 1234 ssn 536-22-8741` the SSN sees "ssn", not "order". After the
+//! candidate only positive words count (`536-22-8741 (SSN)`). Words must stand
+//! on word boundaries (`cc` in "access" does not count; `patientSsn` does).
+//!
+//! ```
+//! use phiwatch_phi::scan::context::{normalize_key, Context};
+//! use phiwatch_phi::PhiType;
+//!
+//! let mut buf = [0u8; 64];
+//! assert_eq!(normalize_key("patient.Date_Of-Birth", &mut buf), "dateofbirth");
+//! let ctx = Context::new();
+//! let key = ctx.key("Patient_SSN");
+//! assert!(key.positive(PhiType::UsSsn));
+//! assert!(ctx.key("order_id").negative(PhiType::UsSsn));
+//! ```
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::types::PhiType;
+
+/// A set of types, one bit per [`PhiType`] discriminant.
+pub type TypeMask = u32;
+
+/// The bit of `ty` in a [`TypeMask`].
+pub const fn bit(ty: PhiType) -> TypeMask {
+    1 << (ty as u32)
+}
+
+/// Positive context words per type (matched case-insensitively).
+const POSITIVE: &[(PhiType, &[&str])] = &[
+    (
+        PhiType::UsSsn,
+        &["ssn", "social security", "soc sec", "socsec", "ss#", "ss no"],
+    ),
+    (PhiType::UsItin, &["itin", "taxpayer", "tin", "tax id"]),
+    (
+        PhiType::DateOfBirth,
+        &["dob", "date of birth", "born", "birth date", "birthdate", "birthday", "d.o.b"],
+    ),
+    (
+        PhiType::MedicalRecordNumber,
+        &["mrn", "medical record", "chart", "patient id", "patientid", "record number"],
+    ),
+    (
+        PhiType::UsMbi,
+        &["mbi", "medicare", "beneficiary", "member id", "memberid", "hicn"],
+    ),
+    (PhiType::UsNpi, &["npi", "provider"]),
+    (PhiType::UsDea, &["dea", "prescriber"]),
+    (PhiType::Icd10Code, &["icd", "icd10", "diagnosis", "dx"]),
+    (PhiType::Ndc, &["ndc", "drug", "medication", "rx"]),
+    (
+        PhiType::CreditCard,
+        &["card", "visa", "mastercard", "cc", "amex", "discover", "pan"],
+    ),
+    (
+        PhiType::UsBankRouting,
+        &["routing", "aba", "rtn", "bank"],
+    ),
+    (
+        PhiType::PhoneNumber,
+        &["phone", "tel", "telephone", "mobile", "cell", "fax", "contact"],
+    ),
+    (PhiType::EmailAddress, &["email", "e-mail", "mail"]),
+    (PhiType::IpAddress, &["ip", "client", "remote", "addr"]),
+    (
+        PhiType::StreetAddress,
+        &["address", "street", "addr", "residence", "lives at"],
+    ),
+    (
+        PhiType::PersonName,
+        &["name", "patient", "mr.", "mrs.", "ms.", "dr."],
+    ),
+    (PhiType::ZipCode, &["zip", "postal", "zipcode", "postcode"]),
+];
+
+/// Words that lower the score of the number-like types.
+const NEGATIVE: &[&str] = &[
+    "order",
+    "invoice",
+    "sku",
+    "tracking",
+    "build",
+    "version",
+    "timestamp",
+    "uuid",
+    "epoch",
+    "port",
+    "pid",
+    "bytes",
+    "ticket",
+    "transaction",
+    "txn",
+    "product",
+    "serial",
+    "confirmation",
+];
+
+/// The types negative words lower: every number-like type (not names,
+/// addresses or email addresses).
+const NEGATIVE_TYPES: TypeMask = !(bit(PhiType::PersonName)
+    | bit(PhiType::StreetAddress)
+    | bit(PhiType::EmailAddress));
+
+/// What one context word says.
+#[derive(Clone, Copy, Debug)]
+struct Word {
+    /// Types it speaks for.
+    positive: TypeMask,
+    /// Whether it lowers [`NEGATIVE_TYPES`].
+    negative: bool,
+}
+
+/// What the context of a candidate says, per type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Signals {
+    /// Types with a positive word (or key).
+    pub pos: TypeMask,
+    /// Types with a negative word (or key).
+    pub neg: TypeMask,
+}
+
+impl Signals {
+    /// Whether the context speaks for `ty`.
+    pub fn positive(&self, ty: PhiType) -> bool {
+        self.pos & bit(ty) != 0
+    }
+
+    /// Whether the context speaks against `ty`.
+    pub fn negative(&self, ty: PhiType) -> bool {
+        self.neg & bit(ty) != 0
+    }
+}
+
+/// The compiled context words. Build once, share between threads.
+#[derive(Debug, Clone)]
+pub struct Context {
+    window_ac: Option<AhoCorasick>,
+    window_words: Vec<Word>,
+    key_ac: Option<AhoCorasick>,
+    key_words: Vec<(Word, usize)>,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context::new()
+    }
+}
+
+/// Every context word with what it says, in a stable order.
+fn all_words() -> Vec<(&'static str, Word)> {
+    let mut words: Vec<(&'static str, Word)> = Vec::new();
+    for (ty, list) in POSITIVE {
+        for w in *list {
+            match words.iter_mut().find(|(s, _)| s == w) {
+                Some((_, word)) => word.positive |= bit(*ty),
+                None => words.push((
+                    w,
+                    Word {
+                        positive: bit(*ty),
+                        negative: false,
+                    },
+                )),
+            }
+        }
+    }
+    for w in NEGATIVE {
+        words.push((
+            w,
+            Word {
+                positive: 0,
+                negative: true,
+            },
+        ));
+    }
+    words
+}
+
+/// Builds an automaton; the patterns are a fixed, small list of literals,
+/// so this cannot fail in practice (None: no context at all).
+fn build(patterns: &[String], kind: MatchKind) -> Option<AhoCorasick> {
+    let built = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(kind)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(patterns)
+        .ok();
+    debug_assert!(built.is_some(), "the context words compile");
+    built
+}
+
+impl Context {
+    /// Compiles the context words.
+    pub fn new() -> Context {
+        let words = all_words();
+        let window_patterns: Vec<String> = words.iter().map(|(s, _)| (*s).to_string()).collect();
+        let window_words = words.iter().map(|(_, w)| *w).collect();
+        // Keys: the same words, normalized like keys are; words with
+        // punctuation ("mr.", "dr.") say nothing as keys.
+        let mut key_patterns = Vec::new();
+        let mut key_words = Vec::new();
+        for (s, w) in &words {
+            if s.bytes().any(|b| !b.is_ascii_alphanumeric() && b != b' ') {
+                continue;
+            }
+            let norm: String = s.chars().filter(|c| *c != ' ').collect();
+            if key_patterns.contains(&norm) {
+                continue;
+            }
+            let len = norm.len();
+            key_patterns.push(norm);
+            key_words.push((*w, len));
+        }
+        Context {
+            window_ac: build(&window_patterns, MatchKind::LeftmostLongest),
+            window_words,
+            key_ac: build(&key_patterns, MatchKind::Standard),
+            key_words,
+        }
+    }
+
+    /// What the bytes around `text[start..end]` say about the types in
+    /// `types`: `window` bytes before (nearest word wins) and `window / 2`
+    /// bytes after (positive words only).
+    pub fn window(
+        &self,
+        text: &[u8],
+        start: usize,
+        end: usize,
+        window: usize,
+        types: TypeMask,
+    ) -> Signals {
+        let mut sig = Signals::default();
+        let Some(ac) = &self.window_ac else {
+            return sig;
+        };
+        let from = start.saturating_sub(window);
+        let before = text.get(from..start).unwrap_or_default();
+        for m in ac.find_iter(before) {
+            let (s, e) = (from + m.start(), from + m.end());
+            if !on_word_boundaries(text, s, e) {
+                continue;
+            }
+            let w = self.window_words[m.pattern().as_usize()];
+            if w.negative {
+                let n = NEGATIVE_TYPES & types;
+                sig.neg |= n;
+                sig.pos &= !n;
+            } else {
+                let p = w.positive & types;
+                sig.pos |= p;
+                sig.neg &= !p;
+            }
+        }
+        let to = end.saturating_add(window / 2).min(text.len());
+        let after = text.get(end..to).unwrap_or_default();
+        for m in ac.find_iter(after) {
+            let (s, e) = (end + m.start(), end + m.end());
+            if on_word_boundaries(text, s, e) {
+                sig.pos |= self.window_words[m.pattern().as_usize()].positive & types;
+            }
+        }
+        sig
+    }
+
+    /// What a key says. Words of three letters or fewer count only at the
+    /// start or the end of the normalized key (`ccnumber`, `patientssn`, but
+    /// not `access`).
+    pub fn key(&self, key: &str) -> Signals {
+        let mut buf = [0u8; 64];
+        let norm = normalize_key(key, &mut buf);
+        let mut sig = Signals::default();
+        let hits = self.key_ac.iter().flat_map(|ac| ac.find_overlapping_iter(norm));
+        for m in hits {
+            let (w, len) = self.key_words[m.pattern().as_usize()];
+            if len <= 3 && m.start() != 0 && m.end() != norm.len() {
+                continue;
+            }
+            if w.negative {
+                sig.neg |= NEGATIVE_TYPES;
+            } else {
+                sig.pos |= w.positive;
+            }
+        }
+        // A positive key wins over a negative word inside it
+        // ("ssn_version" is odd, "patient_order_ssn" is an SSN).
+        sig.neg &= !sig.pos;
+        if key_is_name(norm) {
+            sig.pos |= bit(PhiType::PersonName);
+        }
+        // "username", "hostname": "name" inside a key is not a person.
+        if !key_is_name(norm) && norm.ends_with("name") {
+            sig.pos &= !bit(PhiType::PersonName);
+        }
+        sig
+    }
+}
+
+/// Normalized keys that hold a person's name.
+const NAME_KEYS: &[&str] = &[
+    "name",
+    "firstname",
+    "lastname",
+    "fullname",
+    "middlename",
+    "givenname",
+    "familyname",
+    "surname",
+    "patientname",
+    "patient",
+    "membername",
+    "subscribername",
+    "guarantorname",
+    "contactname",
+    "providername",
+    "physicianname",
+    "fname",
+    "lname",
+    "maidenname",
+];
+
+/// Whether a normalized key names a person's name column.
+pub fn key_is_name(norm: &str) -> bool {
+    NAME_KEYS.contains(&norm)
+}
+
+/// Generic last segments that say nothing alone: the segment before them is
+/// kept too (`patient.id` → `patientid`).
+const GENERIC: &[&str] = &["id", "value", "number", "no", "num", "code", "text", "val"];
+
+/// Normalizes a key into `buf`: the last segment of a path (`a.b[0].c` →
+/// `c`; a generic last segment such as `id` keeps the one before it),
+/// ASCII-lowercased, only letters and digits kept, at most 64 bytes.
+pub fn normalize_key<'b>(key: &str, buf: &'b mut [u8; 64]) -> &'b str {
+    let is_sep = |c: char| matches!(c, '.' | '/' | '[' | ']' | ':');
+    let mut segs = key.split(is_sep).filter(|s| !s.is_empty()).rev();
+    let last = segs.next().unwrap_or("");
+    let mut len = 0;
+    if is_generic(last) {
+        if let Some(prev) = segs.next() {
+            len = push_norm(prev, buf, len);
+        }
+    }
+    len = push_norm(last, buf, len);
+    // Only ASCII alphanumerics were written.
+    std::str::from_utf8(&buf[..len]).unwrap_or("")
+}
+
+fn is_generic(seg: &str) -> bool {
+    let mut buf = [0u8; 64];
+    let len = push_norm(seg, &mut buf, 0);
+    GENERIC.iter().any(|g| g.as_bytes() == &buf[..len])
+}
+
+fn push_norm(seg: &str, buf: &mut [u8; 64], mut len: usize) -> usize {
+    for b in seg.bytes() {
+        if len == buf.len() {
+            break;
+        }
+        if b.is_ascii_alphanumeric() {
+            buf[len] = b.to_ascii_lowercase();
+            len += 1;
+        }
+    }
+    len
+}
+
+/// Whether `text[s..e]` stands on word boundaries: no ASCII letter right
+/// before or after it, except at a camelCase step (`patientSsn`,
+/// `ssnValue`).
+fn on_word_boundaries(text: &[u8], s: usize, e: usize) -> bool {
+    let first = text.get(s).copied().unwrap_or(b' ');
+    let last = text.get(e.wrapping_sub(1)).copied().unwrap_or(b' ');
+    let left_ok = match s.checked_sub(1).and_then(|i| text.get(i)) {
+        Some(p) if p.is_ascii_alphabetic() => p.is_ascii_lowercase() && first.is_ascii_uppercase(),
+        _ => true,
+    };
+    let right_ok = match text.get(e) {
+        Some(n) if n.is_ascii_alphabetic() && last.is_ascii_alphabetic() => {
+            n.is_ascii_uppercase() && last.is_ascii_lowercase()
+        }
+        _ => true,
+    };
+    left_ok && right_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(k: &str) -> String {
+        let mut buf = [0u8; 64];
+        normalize_key(k, &mut buf).to_string()
+    }
+
+    #[test]
+    fn keys_normalize_to_last_segment() {
+        assert_eq!(norm("patient.SSN"), "ssn");
+        assert_eq!(norm("rows[3].first_name"), "firstname");
+        assert_eq!(norm("Date-Of Birth"), "dateofbirth");
+        assert_eq!(norm("patient.id"), "patientid");
+        assert_eq!(norm(""), "");
+        assert_eq!(norm(&"x".repeat(100)).len(), 64);
+    }
+
+    #[test]
+    fn key_signals() {
+        let c = Context::new();
+        assert!(c.key("ssn").positive(PhiType::UsSsn));
+        assert!(c.key("cc_number").positive(PhiType::CreditCard));
+        assert!(!c.key("access").positive(PhiType::CreditCard));
+        assert!(c.key("order_id").negative(PhiType::UsSsn));
+        assert!(!c.key("order_id").negative(PhiType::EmailAddress));
+        assert!(c.key("first_name").positive(PhiType::PersonName));
+        assert!(!c.key("username").positive(PhiType::PersonName));
+        assert!(c.key("patient.dob").positive(PhiType::DateOfBirth));
+        assert!(c.key("patient.id").positive(PhiType::MedicalRecordNumber));
+    }
+
+    #[test]
+    fn nearest_word_before_wins() {
+        let c = Context::new();
+        let all = !0;
+        let t = b"order 1234 ssn 536-22-8741";
+        let s = c.window(t, 15, 26, 48, all);
+        assert!(s.positive(PhiType::UsSsn));
+        assert!(!s.negative(PhiType::UsSsn));
+        let t = b"ssn? no, order 536228741";
+        let s = c.window(t, 15, 24, 48, all);
+        assert!(s.negative(PhiType::UsSsn));
+        assert!(!s.positive(PhiType::UsSsn));
+    }
+
+    #[test]
+    fn words_need_boundaries() {
+        let c = Context::new();
+        let t = b"access 4111111111111111";
+        assert_eq!(c.window(t, 7, 23, 48, !0), Signals::default());
+        let t = b"patientSsn=536228741";
+        assert!(c.window(t, 11, 20, 48, !0).positive(PhiType::UsSsn));
+        let t = b"536-22-8741 (SSN)";
+        assert!(c.window(t, 0, 11, 48, !0).positive(PhiType::UsSsn));
+    }
+}
+
+impl Context {
+    /// Counts context words in `text` (benchmarks).
+    #[doc(hidden)]
+    pub fn debug_count(&self, text: &[u8]) -> usize {
+        self.window_ac.iter().flat_map(|ac| ac.find_iter(text)).count()
+    }
+}
