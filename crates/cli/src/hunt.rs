@@ -15,6 +15,7 @@ use phiwatch_sigma::{Engine, Hit, RuleInfo, RuleKind, RuleSet};
 
 use crate::diag::{write_summary, StderrSink};
 use crate::events::{ingest_config, progress_bar, InputArgs};
+use crate::hunt_phi;
 use crate::output::{open_output, written};
 use crate::rules::{engine_config, EngineArgs};
 use crate::{exit, CliError};
@@ -44,6 +45,12 @@ pub struct HuntArgs {
     /// Write findings to FILE instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Do not scan URLs, database statements and log messages for PHI
+    /// identifiers (by default each event field with identifiers gives a
+    /// `phi` finding with counts by type, never the text).
+    #[arg(long)]
+    pub no_phi: bool,
 
     /// Most groups a correlation rule keeps (the oldest is dropped beyond it,
     /// and the summary says so).
@@ -91,6 +98,9 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
     diags.set_bar(bar.clone());
     let out = open_output(args.output.as_ref())?;
     let mut hunter = Hunter::new(&engine, args.format, out);
+    if !args.no_phi {
+        hunter.phi = Some(hunt_phi::scanner());
+    }
     let result = hunter.run(&mut run, bar.as_ref());
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -142,6 +152,9 @@ struct Hunter<'e> {
     hits: Vec<Hit>,
     counts: Counts,
     events: u64,
+    /// The PHI scanner for `phi` findings (`None` with `--no-phi`).
+    phi: Option<phiwatch_phi::Scanner>,
+    found: Vec<phiwatch_phi::Found>,
 }
 
 impl<'e> Hunter<'e> {
@@ -155,6 +168,8 @@ impl<'e> Hunter<'e> {
             hits: Vec::new(),
             counts: Counts::default(),
             events: 0,
+            phi: None,
+            found: Vec::new(),
         }
     }
 
@@ -165,6 +180,25 @@ impl<'e> Hunter<'e> {
             self.session.process(&ev, &mut self.hits);
             if !self.hits.is_empty() {
                 self.emit(Some(&ev))?;
+            }
+            if let Some(scanner) = &self.phi {
+                for mut f in hunt_phi::findings(scanner, &ev, &mut self.found) {
+                    entity_from_event(&mut f, &ev);
+                    let o = ev.origin();
+                    let path = self
+                        .sources
+                        .get(o.source.0 as usize)
+                        .map(|s| &*s.path)
+                        .unwrap_or("?");
+                    f.evidence.push(Evidence {
+                        source: format!("{path}:{}", o.line),
+                        time: ev.time(),
+                        record: (o.line == 0).then_some(o.record),
+                    });
+                    f.refresh_id();
+                    self.counts.add(&f);
+                    self.sink.write(&f)?;
+                }
             }
             if self.events.is_multiple_of(8192) {
                 if let Some(b) = bar {

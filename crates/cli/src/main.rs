@@ -4,6 +4,7 @@ mod demo;
 mod diag;
 mod events;
 mod hunt;
+mod hunt_phi;
 mod output;
 mod rules;
 mod scan;

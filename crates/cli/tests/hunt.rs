@@ -613,6 +613,7 @@ fn help_documents_every_flag() {
         "--no-builtin",
         "--taxonomy",
         "--placeholders",
+        "--no-phi",
         "--format",
         "-o",
         "--output",
@@ -626,4 +627,45 @@ fn help_documents_every_flag() {
         assert!(help_describes(&help, flag), "{flag} not described:\n{help}");
     }
     assert!(!help_describes(&help, "--no-such-flag"));
+}
+
+#[test]
+fn identifiers_in_urls_give_phi_findings_without_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(
+        &log,
+        "10.0.2.10 - - [03/Nov/2026:03:20:03 +0000] \"GET /portal/lookup?ssn=219-45-6781&dob=1962-03-14 HTTP/1.1\" 200 512 \"-\" \"curl/8.0\"\n\
+         10.0.2.11 - - [03/Nov/2026:03:20:04 +0000] \"GET /portal/home?page=2 HTTP/1.1\" 200 512 \"-\" \"curl/8.0\"\n",
+    )
+    .unwrap();
+    let log = log.to_str().unwrap();
+    let out = phiwatch(&["hunt", "-q", "--format", "jsonl", log]);
+    assert_eq!(out.status.code(), Some(0));
+    let all = stdout(&out);
+    assert!(
+        !all.contains("219-45-6781") && !all.contains("6781"),
+        "{all}"
+    );
+    let findings: Vec<Value> = all
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let phi: Vec<&Value> = findings.iter().filter(|f| f["detector"] == "phi").collect();
+    assert_eq!(phi.len(), 1, "{all}");
+    let f = phi[0];
+    assert_eq!(f["rule"]["id"], "phiwatch-phi-url");
+    assert_eq!(f["rule"]["level"], "high");
+    assert_eq!(f["metrics"]["US_SSN"], 1.0);
+    assert_eq!(f["metrics"]["DATE_OF_BIRTH"], 1.0);
+    assert_eq!(f["evidence"][0]["source"], format!("{log}:1").as_str());
+    assert_eq!(f["entity"]["ip"], "10.0.2.10");
+    assert!(f["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == "safe_harbor.G"));
+
+    let off = phiwatch(&["hunt", "-q", "--no-phi", "--format", "jsonl", log]);
+    assert!(!stdout(&off).contains("\"detector\":\"phi\""));
 }

@@ -31,13 +31,21 @@ impl Rng {
 
 /// A synthetic SSN in the valid ranges.
 fn ssn(r: &mut Rng) -> String {
-    format!("{:03}-{:02}-{:04}", 100 + r.below(565), 1 + r.below(98), 1 + r.below(9998))
+    format!(
+        "{:03}-{:02}-{:04}",
+        100 + r.below(565),
+        1 + r.below(98),
+        1 + r.below(9998)
+    )
 }
 
 /// A synthetic NPI with a correct check digit (Luhn over 80840 + 9 digits).
 fn npi(r: &mut Rng) -> String {
     let body = format!("1{:08}", r.below(100_000_000));
-    let digits: Vec<u32> = format!("80840{body}").bytes().map(|b| u32::from(b - b'0')).collect();
+    let digits: Vec<u32> = format!("80840{body}")
+        .bytes()
+        .map(|b| u32::from(b - b'0'))
+        .collect();
     let mut sum = 0;
     for (i, d) in digits.iter().rev().enumerate() {
         let x = if i % 2 == 0 { d * 2 } else { *d };
@@ -47,10 +55,25 @@ fn npi(r: &mut Rng) -> String {
 }
 
 fn phone(r: &mut Rng) -> String {
-    format!("({}{:02}) {}{:02}-{:04}", 2 + r.below(8), r.below(100), 2 + r.below(8), r.below(100), r.below(10000))
+    format!(
+        "({}{:02}) {}{:02}-{:04}",
+        2 + r.below(8),
+        r.below(100),
+        2 + r.below(8),
+        r.below(100),
+        r.below(10000)
+    )
 }
 
-const PATHS: &[&str] = &["/api/v1/patients", "/fhir/Patient", "/static/app.js", "/login", "/api/v1/claims", "/images/logo.png", "/portal/home"];
+const PATHS: &[&str] = &[
+    "/api/v1/patients",
+    "/fhir/Patient",
+    "/static/app.js",
+    "/login",
+    "/api/v1/claims",
+    "/images/logo.png",
+    "/portal/home",
+];
 const AGENTS: &[&str] = &[
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",

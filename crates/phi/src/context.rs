@@ -14,7 +14,7 @@
 //! on word boundaries (`cc` in "access" does not count; `patientSsn` does).
 //!
 //! ```
-//! use phiwatch_phi::scan::context::{normalize_key, Context};
+//! use phiwatch_phi::context::{normalize_key, Context};
 //! use phiwatch_phi::PhiType;
 //!
 //! let mut buf = [0u8; 64];
@@ -41,20 +41,50 @@ pub const fn bit(ty: PhiType) -> TypeMask {
 const POSITIVE: &[(PhiType, &[&str])] = &[
     (
         PhiType::UsSsn,
-        &["ssn", "social security", "soc sec", "socsec", "ss#", "ss no"],
+        &[
+            "ssn",
+            "social security",
+            "soc sec",
+            "socsec",
+            "ss#",
+            "ss no",
+        ],
     ),
     (PhiType::UsItin, &["itin", "taxpayer", "tin", "tax id"]),
     (
         PhiType::DateOfBirth,
-        &["dob", "date of birth", "born", "birth date", "birthdate", "birthday", "d.o.b"],
+        &[
+            "dob",
+            "date of birth",
+            "born",
+            "birth date",
+            "birthdate",
+            "birthday",
+            "d.o.b",
+        ],
     ),
     (
         PhiType::MedicalRecordNumber,
-        &["mrn", "medical record", "chart", "patient id", "patientid", "record number"],
+        &[
+            "mrn",
+            "medical record",
+            "chart",
+            "patient id",
+            "patientid",
+            "record number",
+            "med rec",
+        ],
     ),
     (
         PhiType::UsMbi,
-        &["mbi", "medicare", "beneficiary", "member id", "memberid", "hicn"],
+        &[
+            "mbi",
+            "medicare",
+            "beneficiary",
+            "member id",
+            "memberid",
+            "hicn",
+        ],
     ),
     (PhiType::UsNpi, &["npi", "provider"]),
     (PhiType::UsDea, &["dea", "prescriber"]),
@@ -62,15 +92,28 @@ const POSITIVE: &[(PhiType, &[&str])] = &[
     (PhiType::Ndc, &["ndc", "drug", "medication", "rx"]),
     (
         PhiType::CreditCard,
-        &["card", "visa", "mastercard", "cc", "amex", "discover", "pan"],
+        &[
+            "card",
+            "visa",
+            "mastercard",
+            "cc",
+            "amex",
+            "discover",
+            "pan",
+        ],
     ),
-    (
-        PhiType::UsBankRouting,
-        &["routing", "aba", "rtn", "bank"],
-    ),
+    (PhiType::UsBankRouting, &["routing", "aba", "rtn", "bank"]),
     (
         PhiType::PhoneNumber,
-        &["phone", "tel", "telephone", "mobile", "cell", "fax", "contact"],
+        &[
+            "phone",
+            "tel",
+            "telephone",
+            "mobile",
+            "cell",
+            "fax",
+            "contact",
+        ],
     ),
     (PhiType::EmailAddress, &["email", "e-mail", "mail"]),
     (PhiType::IpAddress, &["ip", "client", "remote", "addr"]),
@@ -82,7 +125,10 @@ const POSITIVE: &[(PhiType, &[&str])] = &[
         PhiType::PersonName,
         &["name", "patient", "mr.", "mrs.", "ms.", "dr."],
     ),
-    (PhiType::ZipCode, &["zip", "postal", "zipcode", "postcode"]),
+    (
+        PhiType::ZipCode,
+        &["zip", "postal", "zipcode", "postcode", "address", "addr"],
+    ),
 ];
 
 /// Words that lower the score of the number-like types.
@@ -109,9 +155,8 @@ const NEGATIVE: &[&str] = &[
 
 /// The types negative words lower: every number-like type (not names,
 /// addresses or email addresses).
-const NEGATIVE_TYPES: TypeMask = !(bit(PhiType::PersonName)
-    | bit(PhiType::StreetAddress)
-    | bit(PhiType::EmailAddress));
+const NEGATIVE_TYPES: TypeMask =
+    !(bit(PhiType::PersonName) | bit(PhiType::StreetAddress) | bit(PhiType::EmailAddress));
 
 /// What one context word says.
 #[derive(Clone, Copy, Debug)]
@@ -129,6 +174,10 @@ pub struct Signals {
     pub pos: TypeMask,
     /// Types with a negative word (or key).
     pub neg: TypeMask,
+    /// The types the nearest context word before the candidate speaks for
+    /// (every type, not only the candidate's; 0 when that word is negative
+    /// or there is none): "routing 123456789" is not an SSN.
+    pub nearest: TypeMask,
 }
 
 impl Signals {
@@ -245,30 +294,30 @@ impl Context {
         let Some(ac) = &self.window_ac else {
             return sig;
         };
-        let from = start.saturating_sub(window);
-        let before = text.get(from..start).unwrap_or_default();
-        for m in ac.find_iter(before) {
+        let (from, to) = clip_to_line(text, start, end, window);
+        let Some(span) = text.get(from..to) else {
+            return sig;
+        };
+        // One pass over the window: words before the candidate in order
+        // (the nearest wins), words after it positive only.
+        for m in ac.find_iter(span) {
             let (s, e) = (from + m.start(), from + m.end());
-            if !on_word_boundaries(text, s, e) {
+            if (e > start && s < end) || !on_word_boundaries(text, s, e) {
                 continue;
             }
             let w = self.window_words[m.pattern().as_usize()];
-            if w.negative {
+            if s >= end {
+                sig.pos |= w.positive & types;
+            } else if w.negative {
                 let n = NEGATIVE_TYPES & types;
                 sig.neg |= n;
                 sig.pos &= !n;
+                sig.nearest = 0;
             } else {
                 let p = w.positive & types;
                 sig.pos |= p;
                 sig.neg &= !p;
-            }
-        }
-        let to = end.saturating_add(window / 2).min(text.len());
-        let after = text.get(end..to).unwrap_or_default();
-        for m in ac.find_iter(after) {
-            let (s, e) = (end + m.start(), end + m.end());
-            if on_word_boundaries(text, s, e) {
-                sig.pos |= self.window_words[m.pattern().as_usize()].positive & types;
+                sig.nearest = w.positive;
             }
         }
         sig
@@ -281,7 +330,10 @@ impl Context {
         let mut buf = [0u8; 64];
         let norm = normalize_key(key, &mut buf);
         let mut sig = Signals::default();
-        let hits = self.key_ac.iter().flat_map(|ac| ac.find_overlapping_iter(norm));
+        let hits = self
+            .key_ac
+            .iter()
+            .flat_map(|ac| ac.find_overlapping_iter(norm));
         for m in hits {
             let (w, len) = self.key_words[m.pattern().as_usize()];
             if len <= 3 && m.start() != 0 && m.end() != norm.len() {
@@ -307,6 +359,43 @@ impl Context {
     }
 }
 
+/// The window around `text[start..end]`: `window` bytes before and
+/// `window / 2` after, not crossing a line break (the end of the previous
+/// log line says nothing about this one).
+fn clip_to_line(text: &[u8], start: usize, end: usize, window: usize) -> (usize, usize) {
+    let lo = start.saturating_sub(window);
+    let mut from = lo;
+    // Backwards to the nearest line break or field end (`" ` as between
+    // the fields of an access log line), unless only separators stand
+    // between it and the candidate (`"zip": "62701"`).
+    let mut only_separators = true;
+    let mut i = start;
+    while i > lo {
+        let b = text[i - 1];
+        if b == b'\n' || (b == b'"' && text.get(i) == Some(&b' ') && !only_separators) {
+            from = i;
+            break;
+        }
+        only_separators &= matches!(b, b' ' | b':' | b'=' | b'"' | b'\'');
+        i -= 1;
+    }
+    let to = end.saturating_add(window / 2).min(text.len());
+    let to = match memchr::memchr(b'\n', text.get(end..to).unwrap_or_default()) {
+        Some(i) => end + i,
+        None => to,
+    };
+    (from, to)
+}
+
+/// Whether a ZIP code's window can hold a ZIP context word at all ("zip",
+/// "postal", "postcode", "zipcode": a `z`, or `ost`): a cheap check before
+/// the automaton, since five-digit numbers are everywhere in logs.
+pub fn maybe_zip_context(text: &[u8], start: usize, end: usize, window: usize) -> bool {
+    let (from, to) = clip_to_line(text, start, end, window);
+    let w = text.get(from..to).unwrap_or_default();
+    memchr::memchr2(b'z', b'Z', w).is_some() || w.windows(3).any(|t| t.eq_ignore_ascii_case(b"ost"))
+}
+
 /// Normalized keys that hold a person's name.
 const NAME_KEYS: &[&str] = &[
     "name",
@@ -328,6 +417,9 @@ const NAME_KEYS: &[&str] = &[
     "fname",
     "lname",
     "maidenname",
+    "family",
+    "given",
+    "nametext",
 ];
 
 /// Whether a normalized key names a person's name column.
@@ -340,11 +432,14 @@ pub fn key_is_name(norm: &str) -> bool {
 const GENERIC: &[&str] = &["id", "value", "number", "no", "num", "code", "text", "val"];
 
 /// Normalizes a key into `buf`: the last segment of a path (`a.b[0].c` →
-/// `c`; a generic last segment such as `id` keeps the one before it),
+/// `c`, array indexes skipped; a generic last segment such as `id` keeps the one before it),
 /// ASCII-lowercased, only letters and digits kept, at most 64 bytes.
 pub fn normalize_key<'b>(key: &str, buf: &'b mut [u8; 64]) -> &'b str {
     let is_sep = |c: char| matches!(c, '.' | '/' | '[' | ']' | ':');
-    let mut segs = key.split(is_sep).filter(|s| !s.is_empty()).rev();
+    let mut segs = key
+        .split(is_sep)
+        .filter(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()))
+        .rev();
     let last = segs.next().unwrap_or("");
     let mut len = 0;
     if is_generic(last) {
@@ -410,6 +505,7 @@ mod tests {
         assert_eq!(norm("rows[3].first_name"), "firstname");
         assert_eq!(norm("Date-Of Birth"), "dateofbirth");
         assert_eq!(norm("patient.id"), "patientid");
+        assert_eq!(norm("name[0].given[0]"), "given");
         assert_eq!(norm(""), "");
         assert_eq!(norm(&"x".repeat(100)).len(), 64);
     }
@@ -451,13 +547,5 @@ mod tests {
         assert!(c.window(t, 11, 20, 48, !0).positive(PhiType::UsSsn));
         let t = b"536-22-8741 (SSN)";
         assert!(c.window(t, 0, 11, 48, !0).positive(PhiType::UsSsn));
-    }
-}
-
-impl Context {
-    /// Counts context words in `text` (benchmarks).
-    #[doc(hidden)]
-    pub fn debug_count(&self, text: &[u8]) -> usize {
-        self.window_ac.iter().flat_map(|ac| ac.find_iter(text)).count()
     }
 }

@@ -3,6 +3,7 @@
 //! identifier has rules, score them with their context, map them to the
 //! HIPAA Safe Harbor categories, and redact them.
 
+pub mod context;
 pub mod corpus;
 pub mod redact;
 pub mod scan;

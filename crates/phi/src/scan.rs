@@ -30,15 +30,13 @@
 //! assert_eq!((out[0].start, out[0].end), (13, 24));
 //! ```
 
-#[path = "context.rs"]
-pub mod context;
 mod shapes;
 
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
 
-use self::context::{bit, Context, Signals, TypeMask};
 use self::shapes::{Cand, Shape};
+use crate::context::{self, bit, Context, Signals, TypeMask};
 use crate::types::PhiType;
 use crate::validate::validate;
 
@@ -88,6 +86,12 @@ pub mod weights {
     pub const KEY_POS: f32 = 0.3;
     /// A key that speaks against it (`order_id`, `version`).
     pub const KEY_NEG: f32 = 0.3;
+    /// The nearest context word (or the key) names another type only
+    /// (`routing 123456789` as an SSN).
+    pub const OTHER_TYPE: f32 = 0.2;
+    /// [`OTHER_TYPE`] applies only to shapes weaker than this (bare digit
+    /// runs that several types share), not to an email or a formatted SSN.
+    pub const OTHER_TYPE_BELOW: f32 = 0.6;
 }
 
 /// The compiled detectors. Build once, share between threads.
@@ -113,7 +117,10 @@ fn build_regex(enabled: TypeMask) -> (Option<Regex>, Vec<Shape>) {
         return (None, shapes);
     }
     let regex = Regex::builder()
-        .syntax(syntax::Config::new().utf8(true))
+        // Byte-oriented: every shape starts and ends on an ASCII byte, so
+        // a boundary byte inside a multi-byte character is skipped by
+        // `skip_boundary`/`trim_end` and spans stay on character boundaries.
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
         .configure(Regex::config().hybrid_cache_capacity(4 << 20))
         .build_many(&pats)
         .ok();
@@ -197,6 +204,7 @@ impl Scanner {
     ) -> Option<Match> {
         let bytes = text.as_bytes();
         s = shapes::skip_boundary(bytes, shape, s, e);
+        let e = shapes::trim_end(bytes, shape, s, e);
         if !shape_bounded(bytes, shape, &mut s, e) {
             return None;
         }
@@ -204,31 +212,29 @@ impl Scanner {
             return None;
         }
         let cands = shapes::classify(shape, bytes.get(s..e)?);
-        let cand_text = text.get(s..e)?;
-        // Validation first: rejected candidates never cost a context lookup.
-        let mut kept = [(PhiType::UsSsn, 0.0f32, false); 4];
-        let mut n = 0;
-        let mut mask: TypeMask = 0;
-        for &Cand { ty, base } in cands.as_slice() {
-            if self.enabled & bit(ty) == 0 {
-                continue;
-            }
-            let validated = match validate(ty, cand_text) {
-                Some(false) => continue,
-                Some(true) => true,
-                None => false,
-            };
-            kept[n] = (ty, base, validated);
-            n += 1;
-            mask |= bit(ty);
-        }
+        let (kept, n, mask) = self.validated(cands.as_slice(), text.get(s..e)?);
         if n == 0 {
             return None;
         }
         let best_possible = kept[..n].iter().map(|k| k.1).fold(0.0, f32::max)
             + weights::WINDOW_POS
-            + if key_sig.pos & mask != 0 { weights::KEY_POS } else { 0.0 };
+            + if key_sig.pos & mask != 0 {
+                weights::KEY_POS
+            } else {
+                0.0
+            };
         if best_possible < self.config.threshold {
+            return None;
+        }
+        // A lone five-digit number is a ZIP code only with context: skip the
+        // automaton when no ZIP word can be in the window.
+        if shape == Shape::Digits
+            && mask == bit(PhiType::ZipCode)
+            && key_sig.pos & mask == 0
+            && kept[0].1 < self.config.threshold
+            && !shapes::after_state_code(bytes, s)
+            && !context::maybe_zip_context(bytes, s, e, self.config.window)
+        {
             return None;
         }
         let win = self.window_signals(bytes, shape, s, e, mask);
@@ -250,15 +256,53 @@ impl Scanner {
         best
     }
 
+    /// The enabled candidates that their validators do not reject, as
+    /// (type, base score, validated), with their type mask.
+    fn validated(
+        &self,
+        cands: &[Cand],
+        text: &str,
+    ) -> ([(PhiType, f32, bool); 4], usize, TypeMask) {
+        let mut kept = [(PhiType::UsSsn, 0.0f32, false); 4];
+        let mut n = 0;
+        let mut mask: TypeMask = 0;
+        for &Cand { ty, base } in cands.iter().take(kept.len()) {
+            if self.enabled & bit(ty) == 0 {
+                continue;
+            }
+            let validated = match validate(ty, text) {
+                Some(false) => continue,
+                Some(true) => true,
+                None => false,
+            };
+            kept[n] = (ty, base, validated);
+            n += 1;
+            mask |= bit(ty);
+        }
+        (kept, n, mask)
+    }
+
     /// Context signals around a candidate, with the shape's own hints (a
     /// state code before a ZIP, `MRN` glued to its digits).
-    fn window_signals(&self, bytes: &[u8], shape: Shape, s: usize, e: usize, mask: TypeMask) -> Signals {
+    fn window_signals(
+        &self,
+        bytes: &[u8],
+        shape: Shape,
+        s: usize,
+        e: usize,
+        mask: TypeMask,
+    ) -> Signals {
         let mut from = s;
         if shape == Shape::AlnumId {
             // "MRN12345678": the letters may be the context word.
-            from = s + bytes[s..e].iter().take_while(|b| b.is_ascii_alphabetic()).count();
+            from = s + bytes[s..e]
+                .iter()
+                .take_while(|b| b.is_ascii_alphabetic())
+                .count();
         }
-        let mut win = self.context.window(bytes, from, e, self.config.window, mask);
+        let mut win = self
+            .context
+            .window(bytes, from, e, self.config.window, mask);
         if mask & bit(PhiType::ZipCode) != 0 && shapes::after_state_code(bytes, s) {
             win.pos |= bit(PhiType::ZipCode);
         }
@@ -285,6 +329,13 @@ fn score(ty: PhiType, base: f32, win: Signals, key: Signals) -> Option<f32> {
     }
     if key.negative(ty) {
         score -= weights::KEY_NEG;
+    }
+    let names_other = |m: TypeMask| m != 0 && m & bit(ty) == 0;
+    if !pos
+        && base < weights::OTHER_TYPE_BELOW
+        && (names_other(win.nearest) || names_other(key.pos))
+    {
+        score -= weights::OTHER_TYPE;
     }
     Some(score.clamp(0.0, 1.0))
 }
@@ -318,14 +369,4 @@ fn shape_bounded(bytes: &[u8], shape: Shape, s: &mut usize, e: usize) -> bool {
         }
         _ => shapes::bounded(bytes, *s, e),
     }
-}
-
-/// The shape patterns with their boundaries, in priority order (for
-/// benchmarks and debugging).
-#[doc(hidden)]
-pub fn debug_patterns() -> Vec<String> {
-    shapes::patterns()
-        .into_iter()
-        .map(|(s, p)| shapes::with_boundary(s, &p))
-        .collect()
 }

@@ -27,19 +27,18 @@ const STRICT: [PhiType; 6] = [
     PhiType::UsBankRouting,
 ];
 
-/// Floors (precision, recall) for the other types, a little under what
-/// the scanner measured on this corpus when the floors were set, so a
-/// regression fails the test.
+/// Floors (precision, recall) for the other types. Measured on this
+/// corpus (seed and scale above) on 2026-11-28: every one of them at ≥ 0.95
+/// on both but ZIP_CODE precision (0.88: 5-digit response sizes right after
+/// a `zip=` query parameter are taken for ZIPs) and NDC recall (0.95). The
+/// floors sit under those numbers with room for tuning, and well above what
+/// shape-only guessing gives (unvalidated 5-digit and 7–8 digit numbers are
+/// everywhere in logs), so a regression in context scoring fails the test.
 fn floor(ty: PhiType) -> (f64, f64) {
     match ty {
         t if STRICT.contains(&t) => (0.97, 0.97),
-        PhiType::UsItin => (0.95, 0.95),
-        PhiType::EmailAddress | PhiType::IpAddress => (0.95, 0.95),
-        PhiType::PhoneNumber | PhiType::Ndc | PhiType::Icd10Code => (0.85, 0.85),
-        PhiType::DateOfBirth | PhiType::MedicalRecordNumber => (0.85, 0.80),
-        PhiType::ZipCode | PhiType::StreetAddress => (0.80, 0.75),
-        PhiType::PersonName => (0.80, 0.60),
-        _ => (0.80, 0.80),
+        PhiType::ZipCode => (0.85, 0.90),
+        _ => (0.90, 0.90),
     }
 }
 
@@ -101,6 +100,8 @@ struct Eval {
     /// False positives by (type reported, negative kind it fell on, or
     /// "unmarked").
     fp_kinds: BTreeMap<(PhiType, &'static str), usize>,
+    /// Hard negatives by kind: (placed, reported as anything).
+    negatives: BTreeMap<&'static str, (usize, usize)>,
     examples: Vec<String>,
     bytes: usize,
     secs: f64,
@@ -115,6 +116,7 @@ fn evaluate(scale: usize) -> Eval {
             .map(|t| (*t, Counts::default()))
             .collect(),
         fp_kinds: BTreeMap::new(),
+        negatives: BTreeMap::new(),
         examples: Vec::new(),
         bytes: corpus.bytes(),
         secs: 0.0,
@@ -131,6 +133,16 @@ fn evaluate(scale: usize) -> Eval {
 }
 
 fn score_doc(doc: &Doc, found: &[Found], eval: &mut Eval) {
+    for n in &doc.negatives {
+        let e = eval.negatives.entry(n.kind).or_default();
+        e.0 += 1;
+        if found
+            .iter()
+            .any(|f| overlaps((f.start, f.end), (n.start, n.end)))
+        {
+            e.1 += 1;
+        }
+    }
     for l in &doc.labels {
         let c = eval.per_type.entry(l.ty).or_default();
         c.labels += 1;
@@ -202,6 +214,9 @@ fn print(eval: &Eval) {
             c.recall()
         );
     }
+    for (kind, (placed, hit)) in &eval.negatives {
+        println!("hard negatives: {kind:<18} {hit:>5} of {placed:>5} reported");
+    }
     for ((ty, kind), n) in &eval.fp_kinds {
         println!("false positives: {n:>5} {} on {kind}", ty.name());
     }
@@ -237,12 +252,30 @@ fn precision_and_recall_per_type_reach_their_floors() {
             ));
         }
     }
+    for kind in NEAR_MISSES {
+        let (placed, hit) = eval.negatives.get(kind).copied().unwrap_or_default();
+        assert!(placed > 50, "{kind}: only {placed} placed");
+        if hit as f64 > 0.03 * placed as f64 {
+            failures.push(format!("{kind}: {hit} of {placed} near misses reported"));
+        }
+    }
     assert!(
         failures.is_empty(),
         "below the floor:\n{}",
         failures.join("\n")
     );
 }
+
+/// Near misses of the validated types (one rule broken): at most 3% may be
+/// reported, as anything.
+const NEAR_MISSES: [&str; 6] = [
+    "ssn_bad_range",
+    "npi_luhn_fail",
+    "dea_check_fail",
+    "card_luhn_fail",
+    "aba_checksum_fail",
+    "mbi_bad_char",
+];
 
 /// The validators agree with the corpus: every label of a validated type
 /// passes, every near miss fails.
@@ -286,4 +319,48 @@ fn validators_accept_every_label_and_reject_every_near_miss() {
     assert!(checked > 1000, "only {checked} checked");
     bad.truncate(20);
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// The matching itself: a finding on its label is a true positive, one of
+/// another type or on a negative is a false positive, a label with no
+/// finding is a false negative.
+#[test]
+fn matching_counts_true_and_false_positives_and_misses() {
+    let doc = generate(SEED, 1).docs.into_iter().next().unwrap();
+    let (a, b) = (doc.labels[0], doc.labels[1]);
+    let neg = doc.negatives[0];
+    let found = |start: usize, end: usize, ty: PhiType| Found {
+        start,
+        end,
+        line: 1,
+        ty,
+        score: 1.0,
+        key: None,
+    };
+    let other = if a.ty == PhiType::UsSsn {
+        PhiType::ZipCode
+    } else {
+        PhiType::UsSsn
+    };
+    let findings = [
+        found(a.start + 1, a.end, a.ty),
+        found(b.start, b.end, other),
+        found(neg.start, neg.end, PhiType::UsNpi),
+    ];
+    let mut eval = Eval {
+        per_type: BTreeMap::new(),
+        fp_kinds: BTreeMap::new(),
+        negatives: BTreeMap::new(),
+        examples: Vec::new(),
+        bytes: 0,
+        secs: 0.0,
+    };
+    score_doc(&doc, &findings, &mut eval);
+    let ca = eval.per_type[&a.ty];
+    assert_eq!((ca.tp_found, ca.tp_labels), (1, 1));
+    assert_eq!(eval.per_type[&b.ty].tp_labels, 0, "wrong type is a miss");
+    assert_eq!(eval.fp_kinds[&(PhiType::UsNpi, neg.kind)], 1);
+    assert_eq!(eval.negatives[neg.kind].1, 1);
+    let total_labels: usize = eval.per_type.values().map(|c| c.labels).sum();
+    assert_eq!(total_labels, doc.labels.len());
 }

@@ -395,7 +395,8 @@ fn nanp_part(rng: &mut Rng, area: bool) -> String {
         let c = rng.range(0, 9);
         // N11 codes are service codes; 37X and 96X are reserved areas.
         let reserved = area && ((a, b) == (3, 7) || (a, b) == (9, 6));
-        if !(b == 1 && c == 1) && !reserved {
+        let n11 = b == 1 && c == 1;
+        if !n11 && !reserved {
             return format!("{a}{b}{c}");
         }
     }

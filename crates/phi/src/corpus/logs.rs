@@ -304,6 +304,34 @@ const PATHS: &[Path] = &[
         );
     },
     |b, r| {
+        b.t("/provider/lookup");
+        q(
+            b,
+            "?",
+            "npi",
+            Val::Neg("npi_luhn_fail"),
+            &ids::bad_npi(r),
+            false,
+        );
+        q(
+            b,
+            "&",
+            "dea",
+            Val::Neg("dea_check_fail"),
+            &ids::bad_dea(r),
+            false,
+        );
+        q(
+            b,
+            "&",
+            "mbi",
+            Val::Neg("mbi_bad_char"),
+            &ids::bad_mbi(r),
+            false,
+        );
+        b.t("&status=invalid");
+    },
+    |b, r| {
         b.t("/api/v1/health");
         q(
             b,

@@ -158,6 +158,12 @@ const GENERIC: &[Column] = &[
     ("bad_phone", |b, r| {
         b.n("phone_bad_area", &ids::bad_phone(r, PhoneFmt::Dashes));
     }),
+    ("bad_dea", |b, r| {
+        b.n("dea_check_fail", &ids::bad_dea(r));
+    }),
+    ("bad_mbi", |b, r| {
+        b.n("mbi_bad_char", &ids::bad_mbi(r));
+    }),
     ("hash", |b, r| {
         b.n("sha256", &ids::hex(r, 64));
     }),
@@ -556,5 +562,7 @@ fn provider_event(b: &mut Builder, r: &mut Rng) {
     b.p(T::UsDea, &ids::dea(r)).t("\",\"icd10\":\"");
     b.p(T::Icd10Code, r.pick(ids::ICD10)).t("\",\"ndc\":\"");
     b.p(T::Ndc, &ids::ndc(r)).t("\",\"itin\":\"");
-    b.p(T::UsItin, &ids::itin(r, "-")).t("\"");
+    b.p(T::UsItin, &ids::itin(r, "-"))
+        .t("\",\"referral_npi_rejected\":\"");
+    b.n("npi_luhn_fail", &ids::bad_npi(r)).t("\"");
 }

@@ -11,7 +11,7 @@
 //! a ZIP+4). Boundaries are checked in code, since look-around is not
 //! available: see [`bounded`].
 
-use super::context::{bit, TypeMask};
+use crate::context::{bit, TypeMask};
 use crate::types::PhiType;
 
 /// A candidate shape; its discriminant is its pattern index.
@@ -56,7 +56,7 @@ pub(crate) fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Name,
-            "(?:[Nn]ame|NAME|[Pp]atient|PATIENT|Mrs|Mr|Ms|Dr|MRS|MR|MS|DR)\\.?[\"']?[ \\t]*[:=]?[ \\t]*[\"']?[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:[ \\t]+[A-Z]\\.)?(?:[ \\t]+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}".into(),
+            "(?:[Nn]ame|NAME|[Pp]atient|PATIENT|Mrs|Mr|Ms|Dr|MRS|MR|MS|DR|Pt)\\.?[\"']?[ \\t]*[:=]?[ \\t]*[\"']?[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:[ \\t]+[A-Z]\\.)?(?:,?[ \\t]+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}".into(),
         ),
         (
             Shape::Mbi,
@@ -106,13 +106,32 @@ pub(crate) fn patterns() -> Vec<(Shape, String)> {
 /// boundary character, so [`skip_boundary`] finds the shape's first byte.
 /// An IPv4 address may not follow `x/` (`Chrome/120.0.0.0`) but may follow
 /// `//` (`http://10.1.2.3/`). A name keyword may follow `_` (`first_name`).
+///
+/// Dates also carry a right boundary that is not `T` or a digit, so the
+/// date part of an ISO timestamp (`2026-11-28T10:00:00Z`, in every JSON log
+/// line) is never a candidate; [`trim_end`] takes it off again.
 pub(crate) fn with_boundary(shape: Shape, pattern: &str) -> String {
     let left = match shape {
         Shape::Name => "(?:^|[^0-9A-Za-z])",
         Shape::Ip4 => "(?:^|[^0-9A-Za-z_.(+%/-]|//)",
         _ => "(?:^|[^0-9A-Za-z_.(+%-])",
     };
-    format!("{left}(?:{pattern})")
+    let right = match shape {
+        Shape::Date => "(?:$|[^T0-9A-Za-z])",
+        _ => "",
+    };
+    format!("{left}(?:{pattern}){right}")
+}
+
+/// The end of the shape in a match of [`with_boundary`]'s pattern (dates
+/// end with a digit; a right boundary character is dropped).
+pub(crate) fn trim_end(text: &[u8], shape: Shape, s: usize, mut e: usize) -> usize {
+    if shape == Shape::Date {
+        while e > s && !text[e - 1].is_ascii_digit() {
+            e -= 1;
+        }
+    }
+    e
 }
 
 /// The first byte of the shape in a match of [`with_boundary`]'s pattern.
@@ -269,7 +288,11 @@ pub(crate) fn classify(shape: Shape, m: &[u8]) -> Cands {
         Shape::ZipPlus4 => c.push(ZipCode, base::ZIP4),
         Shape::Ssn => {
             let dashed = m.contains(&b'-');
-            let b = if dashed { base::SSN_FORMATTED } else { base::SSN_FORMATTED - 0.1 };
+            let b = if dashed {
+                base::SSN_FORMATTED
+            } else {
+                base::SSN_FORMATTED - 0.1
+            };
             c.push(UsSsn, b);
             c.push(UsItin, b);
         }
@@ -282,7 +305,11 @@ pub(crate) fn classify(shape: Shape, m: &[u8]) -> Cands {
         }
         Shape::AlnumId => c.push(MedicalRecordNumber, base::NEEDS_CONTEXT),
         Shape::Icd => {
-            let b = if m.contains(&b'.') { base::ICD_DOTTED } else { base::ICD_BARE };
+            let b = if m.contains(&b'.') {
+                base::ICD_DOTTED
+            } else {
+                base::ICD_BARE
+            };
             c.push(Icd10Code, b);
         }
         Shape::Digits => digits(m, &mut c),
@@ -304,7 +331,11 @@ fn digits(m: &[u8], c: &mut Cands) {
         }
         10 => {
             let epoch_like = m[0] == b'1' && (b'5'..=b'9').contains(&m[1]) || m.starts_with(b"20");
-            let npi = if epoch_like { base::NPI_EPOCH_LIKE } else { base::NPI_BARE };
+            let npi = if epoch_like {
+                base::NPI_EPOCH_LIKE
+            } else {
+                base::NPI_BARE
+            };
             c.push(UsNpi, npi);
             c.push(PhoneNumber, base::PHONE_BARE);
             c.push(MedicalRecordNumber, base::NEEDS_CONTEXT);
@@ -340,7 +371,7 @@ pub(crate) fn bounded_left(text: &[u8], s: usize) -> bool {
         1 => !word(text[0]),
         _ => {
             let p = text[s - 1];
-            !word(p) && !(joiner(p) && text[s - 2].is_ascii_alphanumeric())
+            !(word(p) || joiner(p) && text[s - 2].is_ascii_alphanumeric())
         }
     }
 }
@@ -350,7 +381,7 @@ pub(crate) fn bounded_right(text: &[u8], e: usize) -> bool {
     match text.get(e) {
         None => true,
         Some(&n) => {
-            !word(n) && !(joiner(n) && text.get(e + 1).is_some_and(|b| b.is_ascii_alphanumeric()))
+            !(word(n) || joiner(n) && text.get(e + 1).is_some_and(|b| b.is_ascii_alphanumeric()))
         }
     }
 }
@@ -379,11 +410,49 @@ pub(crate) fn after_state_code(text: &[u8], s: usize) -> bool {
 /// Words that, joined to `name` (`file_name`, `hostname`), make it not a
 /// person's name.
 const NOT_PERSON: &[&[u8]] = &[
-    b"file", b"host", b"user", b"server", b"service", b"db", b"table", b"app", b"device",
-    b"computer", b"domain", b"rule", b"event", b"type", b"class", b"process", b"container",
-    b"bucket", b"key", b"column", b"field", b"param", b"node", b"pod", b"cluster", b"image",
-    b"package", b"module", b"function", b"method", b"queue", b"topic", b"index", b"log",
-    b"job", b"task", b"account", b"bundle", b"display", b"nick", b"path", b"dir", b"schema",
+    b"file",
+    b"host",
+    b"user",
+    b"server",
+    b"service",
+    b"db",
+    b"table",
+    b"app",
+    b"device",
+    b"computer",
+    b"domain",
+    b"rule",
+    b"event",
+    b"type",
+    b"class",
+    b"process",
+    b"container",
+    b"bucket",
+    b"key",
+    b"column",
+    b"field",
+    b"param",
+    b"node",
+    b"pod",
+    b"cluster",
+    b"image",
+    b"package",
+    b"module",
+    b"function",
+    b"method",
+    b"queue",
+    b"topic",
+    b"index",
+    b"log",
+    b"job",
+    b"task",
+    b"account",
+    b"bundle",
+    b"display",
+    b"nick",
+    b"path",
+    b"dir",
+    b"schema",
 ];
 
 /// For a name-shape match at `s`: the start of the name itself (after the
@@ -392,7 +461,8 @@ const NOT_PERSON: &[&[u8]] = &[
 pub(crate) fn name_start(text: &[u8], s: usize, e: usize) -> Option<usize> {
     if s >= 2 && matches!(text[s - 1], b'_' | b'-') {
         let mut w = s - 1;
-        while w > 0 && text[w - 1].is_ascii_alphabetic() {
+        // The longest word of NOT_PERSON is 9 letters: look no further.
+        while w > 0 && s - w <= 12 && text[w - 1].is_ascii_alphabetic() {
             w -= 1;
         }
         let word = &text[w..s - 1];
@@ -420,8 +490,103 @@ pub(crate) fn whole_name(text: &str) -> Option<(usize, usize)> {
         && t.len() <= 80
         && t.as_bytes()[0].is_ascii_alphabetic()
         && t.split_whitespace().count() <= 5
-        && t
-            .bytes()
+        && t.bytes()
             .all(|b| b.is_ascii_alphabetic() || matches!(b, b' ' | b'\'' | b'-' | b'.' | b','));
     ok.then_some((s, s + t.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn types(shape: Shape, m: &str) -> Vec<PhiType> {
+        classify(shape, m.as_bytes())
+            .as_slice()
+            .iter()
+            .map(|c| c.ty)
+            .collect()
+    }
+
+    #[test]
+    fn every_pattern_compiles_alone() {
+        for (shape, p) in patterns() {
+            let p = with_boundary(shape, &p);
+            let built = regex_automata::meta::Regex::builder()
+                .syntax(
+                    regex_automata::util::syntax::Config::new()
+                        .unicode(false)
+                        .utf8(false),
+                )
+                .build(&p);
+            assert!(built.is_ok(), "{shape:?}: {p}");
+        }
+    }
+
+    #[test]
+    fn digit_runs_by_length() {
+        use PhiType::*;
+        assert_eq!(types(Shape::Digits, "12345"), [ZipCode]);
+        assert_eq!(types(Shape::Digits, "1234567"), [MedicalRecordNumber]);
+        assert_eq!(
+            types(Shape::Digits, "123456789"),
+            [UsSsn, UsItin, UsBankRouting, MedicalRecordNumber]
+        );
+        assert_eq!(
+            types(Shape::Digits, "2234567890"),
+            [UsNpi, PhoneNumber, MedicalRecordNumber]
+        );
+        assert_eq!(types(Shape::Digits, "12345678901"), [Ndc, PhoneNumber]);
+        assert!(types(Shape::Digits, "123456789012").is_empty());
+        assert_eq!(types(Shape::Digits, "4111111111111111"), [CreditCard]);
+        assert!(types(Shape::Digits, "41111111111111111111").is_empty());
+        // Epoch-like ten digits start lower than plain ones.
+        let epoch = classify(Shape::Digits, b"1764324003").items[0].base;
+        let plain = classify(Shape::Digits, b"1234567893").items[0].base;
+        assert!(epoch < plain);
+    }
+
+    #[test]
+    fn boundaries() {
+        let t = b"x 123456789 y";
+        assert!(bounded(t, 2, 11));
+        assert!(!bounded(b"a123456789", 1, 10));
+        assert!(!bounded(b"1234567890", 0, 9));
+        assert!(!bounded(b"ab-123456789", 3, 12));
+        assert!(bounded(b"-123456789", 1, 10));
+        assert!(!bounded(b"1.2.3.4.5", 0, 7));
+        assert!(bounded(b"(123456789).", 1, 10));
+        assert!(bounded(b"123456789", 0, 9));
+    }
+
+    #[test]
+    fn boundary_bytes_are_skipped() {
+        let t = "é536-22-8741".as_bytes();
+        assert_eq!(skip_boundary(t, Shape::Ssn, 1, t.len()), 2);
+        assert_eq!(skip_boundary(b"//10.0.0.1", Shape::Ip4, 0, 10), 2);
+        assert_eq!(skip_boundary(b"\"name", Shape::Name, 0, 5), 1);
+        assert_eq!(trim_end(b"1980-01-02,", Shape::Date, 0, 11), 10);
+        assert_eq!(trim_end(b"1980-01-02,", Shape::Ssn, 0, 11), 11);
+    }
+
+    #[test]
+    fn timestamps_and_state_codes() {
+        assert!(is_timestamp(b"2026-11-28T10:00", 10));
+        assert!(is_timestamp(b"2026-11-28 10:00", 10));
+        assert!(!is_timestamp(b"2026-11-28 ok", 10));
+        assert!(!is_timestamp(b"2026-11-28", 10));
+        assert!(after_state_code(b"Springfield, IL 62701", 16));
+        assert!(!after_state_code(b"took 62701", 5));
+    }
+
+    #[test]
+    fn names() {
+        let t = b"first_name: John";
+        assert_eq!(name_start(t, 6, t.len()), Some(12));
+        let t = b"file_name: Report";
+        assert_eq!(name_start(t, 5, t.len()), None);
+        assert_eq!(whole_name(" Mary O'Brien "), Some((1, 13)));
+        assert_eq!(whole_name("Smith, John"), Some((0, 11)));
+        assert_eq!(whole_name("room 12"), None);
+        assert_eq!(whole_name(""), None);
+    }
 }
