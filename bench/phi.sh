@@ -3,7 +3,7 @@
 # Writes MB megabytes of synthetic access and application log lines (from the
 # labeled evaluation corpus, crates/phi/src/corpus; dense: every access line
 # has a client IP and most lines carry an identifier) to
-# bench/corpus/phi/logs.txt (git-ignored, reused when present), then:
+# bench/corpus/phi/logs.txt (git-ignored), then:
 # - times `phiwatch scan FILE --format jsonl -o /dev/null` (best of RUNS,
 #   CPU seconds user+sys, so MB/s is per core; findings written as JSON
 #   lines included) with its ratio to `wc -l` over the same bytes (a
@@ -13,7 +13,9 @@
 # - if `python3 -c "import presidio_analyzer"` works, runs
 #   bench/presidio_compare.py on the first PRESIDIO_MB of the same file
 #   (Presidio's AnalyzerEngine, no_op NLP engine, line by line, CPU seconds)
-#   and prints both rates and their ratio.
+#   and prints both rates and their ratio, then Presidio's precision and
+#   recall on the labeled corpus (seed and scale of crates/phi/tests/eval.rs,
+#   written to bench/corpus/phi/labeled) for the types it shares with us.
 # Appends to bench/results/YYYY-MM-DD-phi.txt.
 # Usage: bench/phi.sh [MB] [PRESIDIO_MB] [RUNS]   (defaults: 50 1 3)
 set -euo pipefail
@@ -24,11 +26,10 @@ runs="${3:-3}"
 cargo build --release --locked -p phiwatch-phi --example phi_corpus
 dir=bench/corpus/phi
 file="$dir/logs.txt"
-if [ ! -f "$dir/.complete-$mb" ]; then
-  rm -f "$dir"/.complete-*
-  ./target/release/examples/phi_corpus "$dir" --logs-mb "$mb" >/dev/null
-  touch "$dir/.complete-$mb"
-fi
+# Regenerated every run (well under a second): it follows the generator.
+./target/release/examples/phi_corpus "$dir" --logs-mb "$mb" >/dev/null
+rm -rf "$dir/labeled"
+./target/release/examples/phi_corpus "$dir/labeled" --scale 20 >/dev/null
 bytes=$(stat -c %s "$file")
 timing=$(mktemp)
 trap 'rm -f "$timing"' EXIT
@@ -69,7 +70,8 @@ mkdir -p bench/results
     cargo bench -p phiwatch-phi --bench scan 2>&1 | grep -E "^[a-z].*|time:|thrpt:" || true
   fi
   if python3 -c "import presidio_analyzer" 2>/dev/null; then
-    python3 bench/presidio_compare.py "$file" --mb "$presidio_mb" ${phiwatch_mbps:+--phiwatch-mbps "$phiwatch_mbps"}
+    python3 bench/presidio_compare.py "$file" --mb "$presidio_mb" --labels "$dir/labeled" \
+      ${phiwatch_mbps:+--phiwatch-mbps "$phiwatch_mbps"}
   else
     echo "presidio: not installed (pip install presidio-analyzer), skipped"
   fi

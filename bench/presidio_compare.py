@@ -7,12 +7,20 @@ words from the text are not used) over the first --mb megabytes of FILE,
 line by line, and prints MB/s of CPU time (time.process_time). With
 --phiwatch-mbps it also prints phiwatch's rate and the ratio.
 
-Usage: bench/presidio_compare.py FILE [--mb 1] [--phiwatch-mbps X]
+With --labels DIR (a corpus written by the phi_corpus example: one file
+per document and labels.jsonl) it also scores Presidio's findings against
+the labels, per type Presidio has (same type and overlapping span = true
+positive), for comparison with crates/phi/tests/eval.rs.
+
+Usage: bench/presidio_compare.py FILE [--mb 1] [--phiwatch-mbps X] [--labels DIR]
 Needs: pip install presidio-analyzer (no model download).
 """
 
 import argparse
+import json
+import os
 import sys
+from collections import defaultdict
 import time
 import warnings
 
@@ -53,11 +61,66 @@ def read_prefix(path, limit):
     return lines, total
 
 
+# Presidio entity -> phiwatch type, where they mean the same thing.
+# (MEDICAL_LICENSE is Presidio's DEA-number pattern.)
+SAME = {
+    "US_SSN": "US_SSN",
+    "US_ITIN": "US_ITIN",
+    "CREDIT_CARD": "CREDIT_CARD",
+    "EMAIL_ADDRESS": "EMAIL_ADDRESS",
+    "IP_ADDRESS": "IP_ADDRESS",
+    "PHONE_NUMBER": "PHONE_NUMBER",
+    "MEDICAL_LICENSE": "US_DEA",
+}
+
+
+def score_labels(analyzer, corpus_dir):
+    """Precision and recall of Presidio on the labeled corpus, per type."""
+    labels = defaultdict(list)
+    with open(os.path.join(corpus_dir, "labels.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            rec = json.loads(line)
+            labels[rec["path"]].append((rec["start"], rec["end"], rec["type"]))
+    counts = defaultdict(lambda: [0, 0, 0, 0])  # labels, tp_labels, found, tp_found
+    for path in sorted(labels):
+        with open(os.path.join(corpus_dir, path), "rb") as f:
+            data = f.read()
+        found = []
+        offset = 0
+        for raw in data.split(b"\n"):
+            text = raw.decode("utf-8")
+            base = offset
+            offset += len(raw) + 1
+            for r in analyzer.analyze(text=text, language="en"):
+                ty = SAME.get(r.entity_type)
+                if ty:
+                    s = base + len(text[: r.start].encode("utf-8"))
+                    e = base + len(text[: r.end].encode("utf-8"))
+                    found.append((s, e, ty))
+        mine = labels[path]
+        for s, e, ty in mine:
+            c = counts[ty]
+            c[0] += 1
+            c[1] += any(t == ty and fs < e and s < fe for fs, fe, t in found)
+        for s, e, ty in found:
+            c = counts[ty]
+            c[2] += 1
+            c[3] += any(t == ty and ls < e and s < le for ls, le, t in mine)
+    print(f"presidio on the labeled corpus {corpus_dir} (types it shares with phiwatch):")
+    print(f"{'type':<16} {'labels':>6} {'TP':>6} {'FP':>6} {'FN':>6} {'precision':>9} {'recall':>7}")
+    for ty in sorted(set(SAME.values())):
+        n, tp_l, nf, tp_f = counts[ty]
+        p = tp_f / nf if nf else 1.0
+        r = tp_l / n if n else 1.0
+        print(f"{ty:<16} {n:>6} {tp_l:>6} {nf - tp_f:>6} {n - tp_l:>6} {p:>9.3f} {r:>7.3f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("file")
     ap.add_argument("--mb", type=float, default=1.0, help="megabytes of FILE to analyze")
     ap.add_argument("--phiwatch-mbps", type=float, help="phiwatch's MB/s on the same file")
+    ap.add_argument("--labels", metavar="DIR", help="labeled corpus to score Presidio on")
     args = ap.parse_args()
 
     from importlib.metadata import version as dist_version
@@ -84,6 +147,8 @@ def main():
             f"phiwatch {args.phiwatch_mbps:.1f} MB/s vs presidio {mbps:.3f} MB/s: "
             f"ratio {args.phiwatch_mbps / mbps:.0f}x"
         )
+    if args.labels:
+        score_labels(analyzer, args.labels)
     return 0
 
 
