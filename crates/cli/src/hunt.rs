@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use phiwatch_event::{keys, Event, ValueRef};
+use phiwatch_event::{keys, Event, Origin, Timestamp, ValueRef};
 use phiwatch_finding::{
     attack_from_tags, sink, Attack, Counts, Detector, Evidence, Finding, Format, RuleRef,
 };
@@ -184,17 +184,8 @@ impl<'e> Hunter<'e> {
             if let Some(scanner) = &self.phi {
                 for mut f in hunt_phi::findings(scanner, &ev, &mut self.found) {
                     entity_from_event(&mut f, &ev);
-                    let o = ev.origin();
-                    let path = self
-                        .sources
-                        .get(o.source.0 as usize)
-                        .map(|s| &*s.path)
-                        .unwrap_or("?");
-                    f.evidence.push(Evidence {
-                        source: format!("{path}:{}", o.line),
-                        time: ev.time(),
-                        record: (o.line == 0).then_some(o.record),
-                    });
+                    f.evidence
+                        .push(evidence(&self.sources, &ev.origin(), ev.time()));
                     f.refresh_id();
                     self.counts.add(&f);
                     self.sink.write(&f)?;
@@ -252,16 +243,7 @@ impl<'e> Hunter<'e> {
         }
         f.group = h.group.iter().cloned().collect();
         for (o, time) in &h.evidence {
-            let path = self
-                .sources
-                .get(o.source.0 as usize)
-                .map(|s| &*s.path)
-                .unwrap_or("?");
-            f.evidence.push(Evidence {
-                source: format!("{path}:{}", o.line),
-                time: *time,
-                record: (o.line == 0).then_some(o.record),
-            });
+            f.evidence.push(evidence(&self.sources, o, *time));
         }
         if let Some(v) = h.value {
             f.metrics.insert("value".into(), v);
@@ -297,6 +279,20 @@ impl<'e> Hunter<'e> {
             )?;
         }
         Ok(())
+    }
+}
+
+/// An evidence entry: `path:line`, with the record index when the record
+/// has no line of its own.
+fn evidence(sources: &[SourceInfo], o: &Origin, time: Timestamp) -> Evidence {
+    let path = sources
+        .get(o.source.0 as usize)
+        .map(|s| &*s.path)
+        .unwrap_or("?");
+    Evidence {
+        source: format!("{path}:{}", o.line),
+        time,
+        record: (o.line == 0).then_some(o.record),
     }
 }
 
