@@ -153,6 +153,13 @@ const NEGATIVE: &[&str] = &[
     "confirmation",
 ];
 
+/// Whether a normalized key names a terminology code.
+fn is_code_key(norm: &str) -> bool {
+    ["code", "coding", "snomed", "loinc", "rxnorm", "cpt"]
+        .iter()
+        .any(|w| norm.ends_with(w) || norm.starts_with(w))
+}
+
 /// The types negative words lower: every number-like type (not names,
 /// addresses or email addresses).
 const NEGATIVE_TYPES: TypeMask =
@@ -345,6 +352,12 @@ impl Context {
                 sig.pos |= w.positive;
             }
         }
+        // A clinical code (FHIR `code.coding[].code`, SNOMED CT, LOINC,
+        // RxNorm, CPT) is a number of the terminology, not of a person:
+        // every number-like type but the code types themselves.
+        if is_code_key(norm) {
+            sig.neg |= NEGATIVE_TYPES & !(bit(PhiType::Icd10Code) | bit(PhiType::Ndc));
+        }
         // A positive key wins over a negative word inside it
         // ("ssn_version" is odd, "patient_order_ssn" is an SSN).
         sig.neg &= !sig.pos;
@@ -388,12 +401,36 @@ fn clip_to_line(text: &[u8], start: usize, end: usize, window: usize) -> (usize,
 }
 
 /// Whether a ZIP code's window can hold a ZIP context word at all ("zip",
-/// "postal", "postcode", "zipcode": a `z`, or `ost`): a cheap check before
-/// the automaton, since five-digit numbers are everywhere in logs.
+/// "postal", "postcode", "zipcode": a `z`, or `ost`), and holds one of the
+/// words that speak for a ZIP code ("zip", "postal", "postcode", "addr",
+/// "address"): a cheap check before the automaton, since five-digit numbers
+/// are everywhere in logs (a response size beside `Mozilla` has a `z` but no
+/// ZIP word).
 pub fn maybe_zip_context(text: &[u8], start: usize, end: usize, window: usize) -> bool {
     let (from, to) = clip_to_line(text, start, end, window);
     let w = text.get(from..to).unwrap_or_default();
-    memchr::memchr2(b'z', b'Z', w).is_some() || w.windows(3).any(|t| t.eq_ignore_ascii_case(b"ost"))
+    let at = |i: usize, word: &[u8]| {
+        w.get(i..i + word.len())
+            .is_some_and(|t| t.eq_ignore_ascii_case(word))
+    };
+    // One pass: `| 0x20` lowercases letters and maps no other byte to one.
+    let (mut gate, mut word) = (false, false);
+    for (i, &b) in w.iter().enumerate() {
+        match b | 0x20 {
+            b'z' => {
+                gate = true;
+                word |= at(i, b"zip");
+            }
+            b'o' => gate |= at(i, b"ost"),
+            b'p' => word |= at(i, b"postal") || at(i, b"postcode"),
+            b'a' => word |= at(i, b"addr"),
+            _ => {}
+        }
+        if gate && word {
+            return true;
+        }
+    }
+    false
 }
 
 /// Normalized keys that hold a person's name.
@@ -536,6 +573,22 @@ mod tests {
         let s = c.window(t, 15, 24, 48, all);
         assert!(s.negative(PhiType::UsSsn));
         assert!(!s.positive(PhiType::UsSsn));
+    }
+
+    #[test]
+    fn zip_precheck_needs_a_zip_word() {
+        // A response size beside "Mozilla": a `z`, but no ZIP word.
+        let t = b"\"GET / HTTP/1.1\" 200 12345 \"-\" \"Mozilla/5.0\"";
+        assert!(!maybe_zip_context(t, 22, 27, 48));
+        let t = b"ZIP code 62701";
+        assert!(maybe_zip_context(t, 9, 14, 48));
+        let t = b"Postal: 62701";
+        assert!(maybe_zip_context(t, 8, 13, 48));
+        // "addr" speaks for a ZIP code but does not pass the `z`/`ost` gate
+        // alone (as before); with a `z` in the window it does.
+        assert!(!maybe_zip_context(b"addr 62701", 5, 10, 48));
+        assert!(maybe_zip_context(b"zone addr 62701", 10, 15, 48));
+        assert!(!maybe_zip_context(b"took 62701 ms", 5, 10, 48));
     }
 
     #[test]
