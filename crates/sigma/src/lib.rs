@@ -21,9 +21,11 @@
 //! ```
 
 mod compile;
+mod fields;
 pub mod load;
 pub mod matcher;
 mod plan;
+mod prefilter;
 pub mod taxonomy;
 
 pub use load::{LoadError, RuleSet, Sourced};

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use phiwatch_correlate::{
     CorrelationConfig, CorrelationError, CorrelationHit, Correlator, Observation, RuleName,
 };
@@ -16,8 +15,10 @@ use rsigma_parser::{LogSource, SigmaRule};
 use crate::compile::{
     eval, filter_targets, quality, CompiledRule, Compiler, EvalCx, Interner, Needle,
 };
+use crate::fields::{field_text, push_text, resolve, Sel};
 use crate::load::RuleSet;
 use crate::matcher::FieldId;
+use crate::prefilter::{event_text, scan_value, Found, Scanner};
 use crate::taxonomy::{Class, Taxonomy};
 
 /// Options for building an [`Engine`].
@@ -150,92 +151,14 @@ struct Route {
     class: Class,
 }
 
-/// An automaton and the route-wide ids of its patterns.
-#[derive(Debug)]
-struct Scanner {
-    ac: AhoCorasick,
-    ids: Vec<u32>,
-}
-
-impl Scanner {
-    fn build(patterns: &[&[u8]], ids: Vec<u32>) -> Option<Scanner> {
-        let build = |kind| {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(kind)
-                .build(patterns)
-        };
-        let ac = build(Some(AhoCorasickKind::DFA))
-            .or_else(|_| build(None))
-            .ok()?;
-        Some(Scanner { ac, ids })
-    }
-}
-
-#[derive(Clone, Debug)]
-enum Sel {
-    Key(Key),
-    Name(Box<str>),
-    /// A name that may also be written with spaces in the event.
-    Spaceless(Box<str>),
-    /// A registered name that may also be written with spaces (Defender's
-    /// "Process Name" for `ProcessName`).
-    KeySpaceless(Key, Box<str>),
-    /// The event's own time (`@timestamp`, as ECS names it).
-    Time,
-}
-
-impl Sel {
-    fn of(name: &str, class: &Class) -> Sel {
-        if name == "@timestamp" {
-            return Sel::Time;
-        }
-        match Key::lookup(name) {
-            Some(k) if class.spaceless => Sel::KeySpaceless(k, name.into()),
-            Some(k) => Sel::Key(k),
-            None if class.spaceless => Sel::Spaceless(name.into()),
-            None => Sel::Name(name.into()),
-        }
-    }
-
-    fn get<'e>(&self, ev: &'e Event) -> Option<ValueRef<'e>> {
-        match self {
-            Sel::Key(k) => ev.get(*k),
-            Sel::Name(n) => ev.get_raw(n),
-            Sel::Spaceless(n) => ev.get_raw(n).or_else(|| spaced(ev, n)),
-            Sel::KeySpaceless(k, n) => ev.get(*k).or_else(|| spaced(ev, n)),
-            Sel::Time => Some(ValueRef::Time(ev.time())),
-        }
-    }
-}
-
-/// The value of the event field whose name, without its spaces, is `name`.
-fn spaced<'e>(ev: &'e Event, name: &str) -> Option<ValueRef<'e>> {
-    ev.fields()
-        .find(|f| f.name.contains(' ') && spaceless_eq(f.name, name))
-        .map(|f| f.value)
-}
-
-/// `with` equals `name` once its spaces are removed.
-fn spaceless_eq(with: &str, name: &str) -> bool {
-    let mut a = with.bytes().filter(|&b| b != b' ');
-    let mut b = name.bytes();
-    loop {
-        match (a.next(), b.next()) {
-            (None, None) => return true,
-            (Some(x), Some(y)) if x == y => {}
-            _ => return false,
-        }
-    }
-}
-
 /// The compiled rule set. Immutable once built except for its route cache;
 /// share it between threads and give each thread a [`Session`].
 #[derive(Debug)]
 pub struct Engine {
     infos: Vec<RuleInfo>,
-    compiled: Vec<Option<CompiledRule>>,
+    compiled: Vec<CompiledRule>,
+    /// How correlations name the detection rules (index = rule index).
+    names: Vec<RuleName>,
     logsources: Vec<LogSource>,
     interner: Interner,
     taxonomy: Taxonomy,
@@ -283,7 +206,7 @@ impl Engine {
                         &r.path,
                         config.taxonomy.supports(&r.doc.logsource),
                     ));
-                    compiled.push(Some(cr));
+                    compiled.push(cr);
                     logsources.push(r.doc.logsource.clone());
                 }
                 Err(reason) => errors.push(CompileError {
@@ -321,6 +244,7 @@ impl Engine {
         Engine {
             infos,
             compiled,
+            names,
             logsources,
             interner,
             taxonomy: config.taxonomy.clone(),
@@ -362,15 +286,11 @@ impl Engine {
 
     /// A fresh evaluation session (per thread).
     pub fn session(&self) -> Session<'_> {
-        let names: Vec<RuleName> = self.infos[..self.compiled.len()]
-            .iter()
-            .map(|i| RuleName {
-                id: (!i.id.is_empty()).then(|| i.id.clone()),
-                name: i.name.clone(),
-            })
-            .collect();
-        let (correlator, _) =
-            Correlator::build(&self.correlations, &names, self.correlation_config.clone());
+        let (correlator, _) = Correlator::build(
+            &self.correlations,
+            &self.names,
+            self.correlation_config.clone(),
+        );
         let generates = (0..self.compiled.len())
             .map(|i| correlator.base_generates(i))
             .collect();
@@ -413,10 +333,7 @@ impl Engine {
             .interner
             .names
             .iter()
-            .map(|n| match class.fields.get(n) {
-                Some(targets) => targets.iter().map(|t| Sel::of(t, &class)).collect(),
-                None => vec![Sel::of(n, &class)],
-            })
+            .map(|n| resolve(&class, n))
             .collect();
         let mut always = Vec::new();
         let mut patterns: Vec<Needle> = Vec::new();
@@ -424,7 +341,6 @@ impl Engine {
         let mut by_pattern: Vec<Vec<u32>> = Vec::new();
         let mut checks: Vec<Vec<Vec<u32>>> = vec![Vec::new(); self.compiled.len()];
         for (i, c) in self.compiled.iter().enumerate() {
-            let Some(c) = c else { continue };
             if !class.admits(&self.logsources[i]) {
                 continue;
             }
@@ -557,7 +473,7 @@ pub struct Session<'a> {
     /// dataset → (taxonomy entries that may apply, their discriminating fields).
     datasets: HashMap<String, Arc<DatasetPlan>>,
     /// dataset + discriminator values → route.
-    classes: HashMap<String, (Arc<Route>, Vec<usize>)>,
+    classes: HashMap<String, Arc<Route>>,
     key: String,
     text: String,
     stamp: Vec<u32>,
@@ -601,10 +517,8 @@ impl Session<'_> {
         while i < self.matched.len() {
             let r = self.matched[i];
             self.evaluated += 1;
-            let keep = match &self.engine.compiled[r] {
-                Some(c) => eval(&c.root, &c.dets, &cx),
-                None => false,
-            };
+            let c = &self.engine.compiled[r];
+            let keep = eval(&c.root, &c.dets, &cx);
             if keep {
                 i += 1;
             } else {
@@ -805,7 +719,7 @@ impl Session<'_> {
                 push_text(v, &mut self.key);
             }
         }
-        if let Some((r, _)) = self.classes.get(self.key.as_str()) {
+        if let Some(r) = self.classes.get(self.key.as_str()) {
             return r.clone();
         }
         let entries: Vec<usize> = plan
@@ -827,107 +741,8 @@ impl Session<'_> {
             .collect();
         let route = self.engine.route(&entries);
         if self.classes.len() < MAX_CLASSES {
-            self.classes
-                .insert(self.key.clone(), (route.clone(), entries));
+            self.classes.insert(self.key.clone(), route.clone());
         }
         route
     }
-}
-
-/// Patterns found in the current event, and the rules they trigger.
-struct Found<'a> {
-    seen: &'a mut [u32],
-    stamp: &'a mut [u32],
-    triggered: &'a mut Vec<u32>,
-    generation: u32,
-    by_pattern: &'a [Vec<u32>],
-}
-
-impl Found<'_> {
-    fn scan(&mut self, sc: &Scanner, text: &str) {
-        for m in sc.ac.find_overlapping_iter(text) {
-            let p = sc.ids[m.pattern().as_usize()] as usize;
-            if self.seen[p] == self.generation {
-                continue;
-            }
-            self.seen[p] = self.generation;
-            for &r in &self.by_pattern[p] {
-                let s = &mut self.stamp[r as usize];
-                if *s != self.generation {
-                    *s = self.generation;
-                    self.triggered.push(r);
-                }
-            }
-        }
-    }
-}
-
-/// Scans one field value (each item of a list; non-strings as text).
-fn scan_value(sc: &Scanner, v: ValueRef<'_>, scratch: &mut String, found: &mut Found<'_>) {
-    match v {
-        ValueRef::Null => {}
-        ValueRef::Str(s) => found.scan(sc, s),
-        ValueRef::List(l) => l
-            .iter()
-            .for_each(|item| scan_value(sc, item, scratch, found)),
-        other => {
-            scratch.clear();
-            push_text(other, scratch);
-            found.scan(sc, scratch);
-        }
-    }
-}
-
-/// The text the prefilter scans: the event's string storage (every string
-/// value), and the textual form of its other values.
-fn event_text(ev: &Event, out: &mut String) {
-    out.push_str(ev.text_buffer());
-    for f in ev.fields() {
-        match f.value {
-            ValueRef::Str(_) | ValueRef::Null => {}
-            ValueRef::List(l) => {
-                for item in l.iter() {
-                    if !matches!(item, ValueRef::Str(_)) {
-                        out.push('\n');
-                        push_text(item, out);
-                    }
-                }
-            }
-            v => {
-                out.push('\n');
-                push_text(v, out);
-            }
-        }
-    }
-}
-
-fn push_text(v: ValueRef<'_>, out: &mut String) {
-    match v {
-        ValueRef::List(l) => {
-            for (i, item) in l.iter().enumerate() {
-                if i > 0 {
-                    out.push('\n');
-                }
-                push_text(item, out);
-            }
-        }
-        // The same text form the matchers compare.
-        v => {
-            crate::matcher::with_text(v, |s| out.push_str(s));
-        }
-    }
-}
-
-/// A Sigma field's value as text, through the class's mapping.
-fn field_text(ev: &Event, class: &Class, name: &str) -> Option<String> {
-    let v = match class.fields.get(name) {
-        Some(targets) => targets.iter().find_map(|t| Sel::of(t, class).get(ev)),
-        None => Sel::of(name, class).get(ev),
-    }?;
-    if matches!(v, ValueRef::Null) {
-        return None;
-    }
-    let mut s = String::new();
-    push_text(v, &mut s);
-    Some(s)
 }
