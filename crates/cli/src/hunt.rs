@@ -8,10 +8,10 @@ use std::sync::Arc;
 use clap::Args;
 use phiwatch_event::{keys, Event, Origin, Timestamp, ValueRef};
 use phiwatch_finding::{
-    attack_from_tags, sink, Attack, Counts, Detector, Evidence, Finding, Format, RuleRef,
+    attack_from_tags, sink, Attack, Counts, Evidence, Finding, Format, RuleRef,
 };
 use phiwatch_ingest::{resolve_inputs, Ingest, Order, SourceInfo};
-use phiwatch_sigma::{Engine, Hit, RuleInfo, RuleKind, RuleSet};
+use phiwatch_sigma::{Engine, Hit, RuleInfo, RuleSet};
 
 use crate::diag::{write_summary, StderrSink};
 use crate::events::{ingest_config, progress_bar, InputArgs};
@@ -216,10 +216,7 @@ impl<'e> Hunter<'e> {
 
     fn finding(&mut self, h: &Hit, ev: Option<&Event>) -> Finding {
         let info: &RuleInfo = &self.engine.rules()[h.rule];
-        let detector = match info.kind {
-            RuleKind::Detection => Detector::Sigma,
-            RuleKind::Correlation => Detector::Correlation,
-        };
+        let detector = info.kind.detector();
         let rule = RuleRef {
             id: if info.id.is_empty() {
                 info.title.clone()

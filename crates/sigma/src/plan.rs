@@ -63,6 +63,16 @@ pub enum RuleKind {
     Correlation,
 }
 
+impl RuleKind {
+    /// The finding detector of this kind's hits: `sigma` or `correlation`.
+    pub fn detector(self) -> phiwatch_finding::Detector {
+        match self {
+            RuleKind::Detection => phiwatch_finding::Detector::Sigma,
+            RuleKind::Correlation => phiwatch_finding::Detector::Correlation,
+        }
+    }
+}
+
 /// What the engine knows of a loaded rule.
 #[derive(Clone, Debug)]
 pub struct RuleInfo {

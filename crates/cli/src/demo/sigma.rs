@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use phiwatch_event::{Event, Timestamp};
-use phiwatch_sigma::{Engine, Hit, RuleKind, Session};
+use phiwatch_sigma::{Engine, Hit, Session};
 use serde_json::{json, Value};
 
 use super::text::second_text;
@@ -70,10 +70,7 @@ impl<'e> Detect<'e> {
                 .or_insert_with(|| RuleTally {
                     title: info.title.clone(),
                     level: info.level.as_str(),
-                    detector: match info.kind {
-                        RuleKind::Detection => "sigma",
-                        RuleKind::Correlation => "correlation",
-                    },
+                    detector: info.kind.detector().as_str(),
                     findings: 0,
                     first: h.time,
                     last: h.end_time,
