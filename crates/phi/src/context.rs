@@ -250,6 +250,9 @@ fn build(patterns: &[String], kind: MatchKind) -> Option<AhoCorasick> {
         .ascii_case_insensitive(true)
         .match_kind(kind)
         .kind(Some(AhoCorasickKind::DFA))
+        // Windows are short and full of letters: a prefilter only adds
+        // restarts.
+        .prefilter(false)
         .build(patterns)
         .ok();
     debug_assert!(built.is_some(), "the context words compile");
@@ -413,24 +416,24 @@ pub fn maybe_zip_context(text: &[u8], start: usize, end: usize, window: usize) -
         w.get(i..i + word.len())
             .is_some_and(|t| t.eq_ignore_ascii_case(word))
     };
-    // One pass: `| 0x20` lowercases letters and maps no other byte to one.
-    let (mut gate, mut word) = (false, false);
-    for (i, &b) in w.iter().enumerate() {
-        match b | 0x20 {
-            b'z' => {
-                gate = true;
-                word |= at(i, b"zip");
-            }
-            b'o' => gate |= at(i, b"ost"),
-            b'p' => word |= at(i, b"postal") || at(i, b"postcode"),
-            b'a' => word |= at(i, b"addr"),
-            _ => {}
-        }
-        if gate && word {
+    // memchr jumps between the few letters the words start with (most
+    // windows hold none of them at a useful place).
+    let mut gate = false;
+    for i in memchr::memchr2_iter(b'z', b'Z', w) {
+        if at(i, b"zip") {
             return true;
         }
+        gate = true;
     }
-    false
+    for i in memchr::memchr2_iter(b'o', b'O', w) {
+        if at(i, b"ost") {
+            if i >= 1 && (at(i - 1, b"postal") || at(i - 1, b"postcode")) {
+                return true;
+            }
+            gate = true;
+        }
+    }
+    gate && memchr::memchr2_iter(b'a', b'A', w).any(|i| at(i, b"addr"))
 }
 
 /// Normalized keys that hold a person's name.

@@ -3,12 +3,15 @@
 //!
 //! How a text is scanned:
 //!
-//! 1. One leftmost-first [`regex_automata::meta::Regex`] built with
-//!    `new_many` over the candidate *shapes* of every enabled type (digit
-//!    runs, `3-2-4` groups, dates, IPs, emails, `letters+digits`, …) finds
-//!    candidates in a single pass. Boundaries are checked in code (an SSN
-//!    inside a longer digit run, the last group of a UUID or a hex hash are
-//!    not candidates).
+//! 1. Candidate *shapes* of every enabled type (digit runs, `3-2-4` groups,
+//!    dates, IPs, emails, `letters+digits`, …) are found in one pass: a
+//!    cheap walk finds the positions where a shape can start ([`starts`]:
+//!    words with an early digit that pass a look at their first bytes, the
+//!    word before an `@`, name keywords), and one lazy DFA over all the
+//!    shape patterns runs anchored at each (leftmost-first, like one
+//!    multi-pattern regex over the whole text, without walking every byte
+//!    through it). Boundaries are checked in code (an SSN inside a longer
+//!    digit run, the last group of a UUID or a hex hash are not candidates).
 //! 2. Each shape maps to the types it may be (nine bare digits: SSN, ITIN,
 //!    routing number, MRN), each with a base score; the validator of each type
 //!    ([`crate::validate::validate`]) drops those it rejects.
@@ -31,11 +34,16 @@
 //! ```
 
 mod shapes;
+mod starts;
 
-use regex_automata::meta::Regex;
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::nfa::thompson;
+use regex_automata::util::pool::Pool;
 use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind};
 
 use self::shapes::{Cand, Shape};
+use self::starts::{Keywords, Start};
 use crate::context::{self, bit, Context, Signals, TypeMask};
 use crate::types::PhiType;
 use crate::validate::validate;
@@ -99,45 +107,143 @@ pub mod weights {
 pub struct Scanner {
     config: ScanConfig,
     enabled: TypeMask,
-    /// None only if the fixed patterns failed to compile.
-    regex: Option<Regex>,
-    /// Pattern index → shape.
-    shapes: Vec<Shape>,
+    /// None when no enabled type has a shape.
+    automata: Option<Automata>,
     context: Context,
 }
 
-/// Builds the multi-pattern regex over the shapes some enabled type needs.
-fn build_regex(enabled: TypeMask) -> (Option<Regex>, Vec<Shape>) {
-    let (shapes, pats): (Vec<Shape>, Vec<String>) = shapes::patterns()
-        .into_iter()
-        .filter(|(s, _)| shapes::shape_types(*s) & enabled != 0)
-        .map(|(s, p)| (s, shapes::with_boundary(s, &p)))
-        .unzip();
-    if shapes.is_empty() {
-        return (None, shapes);
-    }
-    let regex = Regex::builder()
+/// One lazy DFA over some shapes' patterns, run anchored.
+#[derive(Clone, Debug)]
+struct Shapes {
+    dfa: DFA,
+    /// Pattern index → shape.
+    shapes: Vec<Shape>,
+}
+
+impl Shapes {
+    /// The shapes of `all` that `keep` keeps; None when none is kept or (in
+    /// practice never) the fixed patterns fail to compile.
+    fn build(all: &[(Shape, String)], keep: impl Fn(Shape) -> bool) -> Option<Shapes> {
+        let (shapes, pats): (Vec<Shape>, Vec<String>) = all
+            .iter()
+            .filter(|(s, _)| keep(*s))
+            .map(|(s, p)| (*s, shapes::anchored(*s, p)))
+            .unzip();
+        if shapes.is_empty() {
+            return None;
+        }
         // Byte-oriented: every shape starts and ends on an ASCII byte, so
-        // a boundary byte inside a multi-byte character is skipped by
-        // `skip_boundary`/`trim_end` and spans stay on character boundaries.
-        .syntax(syntax::Config::new().unicode(false).utf8(false))
-        .configure(Regex::config().hybrid_cache_capacity(4 << 20))
-        .build_many(&pats)
-        .ok();
-    debug_assert!(regex.is_some(), "the shape patterns compile");
-    (regex, shapes)
+        // spans stay on character boundaries.
+        let dfa = DFA::builder()
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .thompson(thompson::Config::new().utf8(false))
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .cache_capacity(2 << 20),
+            )
+            .build_many(&pats)
+            .ok();
+        debug_assert!(dfa.is_some(), "the shape patterns compile");
+        Some(Shapes { dfa: dfa?, shapes })
+    }
+
+    /// The leftmost-first match starting exactly at `s`: its shape and end.
+    fn at(&self, cache: &mut Cache, text: &[u8], s: usize) -> Option<(Shape, usize)> {
+        let input = Input::new(text).range(s..).anchored(Anchored::Yes);
+        let hm = self.dfa.try_search_fwd(cache, &input).ok()??;
+        Some((*self.shapes.get(hm.pattern().as_usize())?, hm.offset()))
+    }
+}
+
+/// Per-thread search state: one cache per DFA, the candidate positions.
+#[derive(Debug)]
+struct Scratch {
+    caches: [Option<Cache>; 3],
+    starts: Vec<Start>,
+}
+
+type ScratchFn =
+    Box<dyn Fn() -> Scratch + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>;
+
+/// The shape automata of the enabled types and what finds where to run them.
+#[derive(Debug)]
+struct Automata {
+    /// Indexed by [`Kind`]: every shape, every shape but IPv4, names only.
+    dfas: [Option<Shapes>; 3],
+    /// The name keywords (None: no name shape).
+    names: Option<Keywords>,
+    pool: Pool<Scratch, ScratchFn>,
+}
+
+impl Automata {
+    fn new(enabled: TypeMask) -> Option<Automata> {
+        let all: Vec<(Shape, String)> = shapes::patterns()
+            .into_iter()
+            .filter(|(s, _)| shapes::shape_types(*s) & enabled != 0)
+            .collect();
+        let dfas = [
+            Shapes::build(&all, |_| true),
+            Shapes::build(&all, |s| s != Shape::Ip4),
+            Shapes::build(&all, |s| s == Shape::Name),
+        ];
+        dfas[0].as_ref()?;
+        let names = dfas[2]
+            .as_ref()
+            .and_then(|_| Keywords::new(shapes::NAME_KEYWORDS));
+        let for_pool = dfas.clone();
+        let create: ScratchFn = Box::new(move || Scratch {
+            caches: for_pool
+                .each_ref()
+                .map(|d| d.as_ref().map(|d| d.dfa.create_cache())),
+            starts: Vec::new(),
+        });
+        Some(Automata {
+            dfas,
+            names,
+            pool: Pool::new(create),
+        })
+    }
+
+    /// The shape matches of `text` in order (start, trimmed end, shape),
+    /// as one leftmost-first pass of every pattern would find them.
+    fn matches(&self, text: &[u8], mut f: impl FnMut(usize, usize, Shape)) {
+        let mut guard = self.pool.get();
+        let Scratch { caches, starts } = &mut *guard;
+        starts.clear();
+        starts::candidates(text, self.names.as_ref(), starts);
+        // Runs (the digit words, the emails, the names) merge in one pass.
+        starts.sort();
+        let (mut pos, mut last) = (0, usize::MAX);
+        for st in starts.iter() {
+            let s = st.pos();
+            // A shape's boundary byte is not the last byte of the one
+            // before (`1::Patient` is one IPv6 address, then nothing).
+            if s < pos || (s == pos && pos > 0) || s == last {
+                continue;
+            }
+            last = s;
+            let k = st.kind() as usize;
+            let (Some(dfa), Some(cache)) = (&self.dfas[k], &mut caches[k]) else {
+                continue;
+            };
+            if let Some((shape, e)) = dfa.at(cache, text, s) {
+                let e = shapes::trim_end(text, shape, s, e);
+                pos = e;
+                f(s, e, shape);
+            }
+        }
+    }
 }
 
 impl Scanner {
     /// Compiles the detectors for `config`.
     pub fn new(config: ScanConfig) -> Scanner {
         let enabled = config.types.iter().fold(0, |m, t| m | bit(*t));
-        let (regex, shapes) = build_regex(enabled);
         Scanner {
             config,
             enabled,
-            regex,
-            shapes,
+            automata: Automata::new(enabled),
             context: Context::new(),
         }
     }
@@ -155,15 +261,14 @@ impl Scanner {
         if self.name_value(text, key, out) {
             return;
         }
-        let Some(regex) = &self.regex else { return };
-        for m in regex.find_iter(text) {
-            let Some(&shape) = self.shapes.get(m.pattern().as_usize()) else {
-                continue;
-            };
-            if let Some(found) = self.consider(text, shape, m.start(), m.end(), key_sig) {
+        let Some(automata) = &self.automata else {
+            return;
+        };
+        automata.matches(text.as_bytes(), |s, e, shape| {
+            if let Some(found) = self.consider(text, shape, s, e, key_sig) {
                 out.push(found);
             }
-        }
+        });
     }
 
     /// A value whose key names a person (`first_name`, `Patient Name`) and
@@ -203,8 +308,6 @@ impl Scanner {
         key_sig: Signals,
     ) -> Option<Match> {
         let bytes = text.as_bytes();
-        s = shapes::skip_boundary(bytes, shape, s, e);
-        let e = shapes::trim_end(bytes, shape, s, e);
         if !shape_bounded(bytes, shape, &mut s, e) {
             return None;
         }
@@ -370,3 +473,6 @@ fn shape_bounded(bytes: &[u8], shape: Shape, s: &mut usize, e: usize) -> bool {
         _ => shapes::bounded(bytes, *s, e),
     }
 }
+
+#[cfg(test)]
+mod equivalence;
