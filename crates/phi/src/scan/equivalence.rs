@@ -63,7 +63,7 @@ fn same_matches_on_the_corpora() {
     let mut total = 0;
     for d in &docs {
         let want = r.matches(d.text.as_bytes());
-        assert_eq!(anchored(&a, d.text.as_bytes()), want, "{}", d.name);
+        assert_eq!(anchored(a, d.text.as_bytes()), want, "{}", d.name);
         total += want.len();
     }
     assert!(total > 10_000, "{total} matches");
@@ -88,7 +88,7 @@ proptest::proptest! {
         let text: String = picks.iter().map(|i| PIECES[*i]).collect();
         let (a, r) = (&*AUTOMATA, &*REFERENCE);
         proptest::prop_assert_eq!(
-            anchored(&a, text.as_bytes()),
+            anchored(a, text.as_bytes()),
             r.matches(text.as_bytes()),
             "{:?}", text
         );

@@ -64,7 +64,7 @@ pub(crate) fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Name,
-            format!("(?:{})", NAME_KEYWORDS.join("|")) + "\\.?[\"']?[ \\t]*[:=]?[ \\t]*[\"']?[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:[ \\t]+[A-Z]\\.)?(?:,?[ \\t]+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}".into(),
+            format!("(?:{})", NAME_KEYWORDS.join("|")) + "\\.?[\"']?[ \\t]*[:=]?[ \\t]*[\"']?[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:[ \\t]+[A-Z]\\.)?(?:,?[ \\t]+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}",
         ),
         (
             Shape::Mbi,
