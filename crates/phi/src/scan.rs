@@ -43,7 +43,7 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind};
 
 use self::shapes::{Cand, Shape};
-use self::starts::{Keywords, Start};
+use self::starts::{Keywords, Kind, Known, Start};
 use crate::context::{self, bit, Context, Signals, TypeMask};
 use crate::types::PhiType;
 use crate::validate::validate;
@@ -169,8 +169,11 @@ type ScratchFn =
 /// The shape automata of the enabled types and what finds where to run them.
 #[derive(Debug)]
 struct Automata {
-    /// Indexed by [`Kind`]: every shape, every shape but IPv4, names only.
+    /// For [`Kind::Word`], [`Kind::WordNoIp4`] and [`Kind::NameOnly`]:
+    /// every shape, every shape but IPv4, names only.
     dfas: [Option<Shapes>; 3],
+    /// The shapes known without a DFA that are wanted.
+    known: Known,
     /// The name keywords (None: no name shape).
     names: Option<Keywords>,
     pool: Pool<Scratch, ScratchFn>,
@@ -198,8 +201,14 @@ impl Automata {
                 .map(|d| d.as_ref().map(|d| d.dfa.create_cache())),
             starts: Vec::new(),
         });
+        let has = |shape: Shape| all.iter().any(|(s, _)| *s == shape);
+        let known = Known {
+            ip4: has(Shape::Ip4),
+            digits: has(Shape::Digits),
+        };
         Some(Automata {
             dfas,
+            known,
             names,
             pool: Pool::new(create),
         })
@@ -211,7 +220,7 @@ impl Automata {
         let mut guard = self.pool.get();
         let Scratch { caches, starts } = &mut *guard;
         starts.clear();
-        starts::candidates(text, self.names.as_ref(), starts);
+        starts::candidates(text, self.names.as_ref(), self.known, starts);
         // Runs (the digit words, the emails, the names) merge in one pass.
         starts.sort();
         let (mut pos, mut last) = (0, usize::MAX);
@@ -223,11 +232,18 @@ impl Automata {
                 continue;
             }
             last = s;
-            let k = st.kind() as usize;
-            let (Some(dfa), Some(cache)) = (&self.dfas[k], &mut caches[k]) else {
-                continue;
+            let found = match st.kind() {
+                Kind::Ip4 => starts::ip4_at(text, s).map(|e| (Shape::Ip4, e)),
+                Kind::Digits => Some((Shape::Digits, s + starts::digit_run(text, s))),
+                kind => {
+                    let k = kind as usize - Kind::Word as usize;
+                    match (&self.dfas[k], &mut caches[k]) {
+                        (Some(dfa), Some(cache)) => dfa.at(cache, text, s),
+                        _ => None,
+                    }
+                }
             };
-            if let Some((shape, e)) = dfa.at(cache, text, s) {
+            if let Some((shape, e)) = found {
                 let e = shapes::trim_end(text, shape, s, e);
                 pos = e;
                 f(s, e, shape);

@@ -65,35 +65,81 @@ impl Keywords {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
 pub(crate) enum Kind {
+    /// Known without the automaton: an IPv4 address of four groups of one
+    /// to three digits ([`ip4_at`]).
+    Ip4 = 0,
+    /// Known without the automaton: a run of five or more digits that no
+    /// other shape can extend ([`digit_run`]).
+    Digits = 1,
     /// A word start: every shape.
-    Word = 0,
+    Word = 2,
     /// A word start after `x/` (`Chrome/120.0.0.0`): every shape but IPv4.
-    WordNoIp4 = 1,
+    WordNoIp4 = 3,
     /// A name keyword inside a word (`first_name`): names only.
-    NameOnly = 2,
+    NameOnly = 4,
 }
 
 /// A candidate position packed with its kind, so that sorting orders by
-/// position, then by the most permissive kind.
+/// position, then by kind (a known match first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Start(u64);
 
 impl Start {
     fn new(pos: usize, kind: Kind) -> Start {
-        Start(((pos as u64) << 2) | kind as u64)
+        Start(((pos as u64) << 3) | kind as u64)
     }
 
     pub(crate) fn pos(self) -> usize {
-        (self.0 >> 2) as usize
+        (self.0 >> 3) as usize
     }
 
     pub(crate) fn kind(self) -> Kind {
-        match self.0 & 3 {
-            0 => Kind::Word,
-            1 => Kind::WordNoIp4,
+        match self.0 & 7 {
+            0 => Kind::Ip4,
+            1 => Kind::Digits,
+            2 => Kind::Word,
+            3 => Kind::WordNoIp4,
             _ => Kind::NameOnly,
         }
     }
+}
+
+/// Which shapes the automaton has, for the matches known without it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Known {
+    /// IPv4 addresses are wanted.
+    pub ip4: bool,
+    /// Digit runs are wanted.
+    pub digits: bool,
+}
+
+/// The length of the digit run at `pos`.
+pub(crate) fn digit_run(text: &[u8], pos: usize) -> usize {
+    text.iter()
+        .skip(pos)
+        .take_while(|b| b.is_ascii_digit())
+        .count()
+}
+
+/// The end of an IPv4 shape at `pos` when it is four groups of one to three
+/// digits, each but the last followed by `.` and the last by no digit; then
+/// no pattern before IPv4's can match there unless an `@` ends the word.
+pub(crate) fn ip4_at(text: &[u8], pos: usize) -> Option<usize> {
+    let mut i = pos;
+    for group in 0..4 {
+        let r = digit_run(text, i);
+        if !(1..=3).contains(&r) {
+            return None;
+        }
+        i += r;
+        if group < 3 {
+            if text.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+    }
+    Some(i)
 }
 
 /// Boundary bytes: not `[0-9A-Za-z_.(+%-]` (every byte ≥ 0x80 is one).
@@ -158,9 +204,15 @@ fn hex(b: u8) -> bool {
 }
 
 /// Whether the hex-and-colon run from `pos` (bounded like the longest IPv6
-/// address) has a `::` or seven colons, as every IPv6 shape does.
-fn ip6_run(text: &[u8], pos: usize) -> bool {
+/// address) has a `::` or seven colons, as every IPv6 shape does. A run
+/// that has neither is remembered in `no_ip6` (its end): starts inside it
+/// have neither either.
+fn ip6_run(text: &[u8], pos: usize, no_ip6: &mut usize) -> bool {
+    if pos < *no_ip6 {
+        return false;
+    }
     let (mut colons, mut double, mut prev_colon) = (0, false, false);
+    let mut end = pos;
     for &b in text.iter().skip(pos).take(45) {
         if b == b':' {
             colons += 1;
@@ -171,8 +223,13 @@ fn ip6_run(text: &[u8], pos: usize) -> bool {
         } else {
             break;
         }
+        end += 1;
     }
-    double || colons >= 7
+    let yes = double || colons >= 7;
+    if !yes && end < pos + 45 {
+        *no_ip6 = end;
+    }
+    yes
 }
 
 /// Whether the three letters at `pos` begin a month name (any case of the
@@ -188,8 +245,13 @@ fn month_at(text: &[u8], pos: usize) -> bool {
 
 /// Collects the candidate positions of `text` into `out` (unsorted; may
 /// repeat). `names` finds the name keywords (None: names are not wanted).
-pub(crate) fn candidates(text: &[u8], names: Option<&Keywords>, out: &mut Vec<Start>) {
-    digit_words(text, out);
+pub(crate) fn candidates(
+    text: &[u8],
+    names: Option<&Keywords>,
+    known: Known,
+    out: &mut Vec<Start>,
+) {
+    digit_words(text, known, out);
     // `abcd::`: an IPv6 address without a digit.
     for at in memchr::memmem::find_iter(text, b"::") {
         ip6_before(text, at + 1, out);
@@ -219,8 +281,11 @@ pub(crate) fn candidates(text: &[u8], names: Option<&Keywords>, out: &mut Vec<St
 
 /// The words with a digit among their first six bytes that pass
 /// [`gate`], plus the month-name and IPv6 starts found from them.
-fn digit_words(text: &[u8], out: &mut Vec<Start>) {
+fn digit_words(text: &[u8], known: Known, out: &mut Vec<Start>) {
     let mut i = 0;
+    // The end of the last hex-and-colon run that is no IPv6 address
+    // (`13:45:12`): every later start inside it fails the same way.
+    let mut no_ip6 = 0;
     while let Some(d) = next_digit(text, i) {
         // The start of the word holding the digit: at most five bytes back
         // for a shape to start there (`MRN-12345`).
@@ -236,8 +301,20 @@ fn digit_words(text: &[u8], out: &mut Vec<Start>) {
         if !word_start(text, ws) {
             continue;
         }
-        if gate(text, ws, d) {
-            out.push(Start::new(ws, word_kind(text, ws)));
+        let at_sign = text.get(we) == Some(&b'@');
+        match gate(text, ws, d, &mut no_ip6) {
+            Gate::No => {}
+            Gate::Digits(r)
+                if known.digits
+                    && !at_sign
+                    && !matches!((r, text.get(d + r)), (_, Some(b'-')) | (5..=6, Some(b' '))) =>
+            {
+                out.push(Start::new(ws, Kind::Digits));
+            }
+            Gate::Ip4 if known.ip4 && !at_sign && word_kind(text, ws) == Kind::Word => {
+                out.push(Start::new(ws, Kind::Ip4));
+            }
+            _ => out.push(Start::new(ws, word_kind(text, ws))),
         }
         if ws >= 2 && d == ws {
             match (text[ws - 2], text[ws - 1]) {
@@ -252,13 +329,26 @@ fn digit_words(text: &[u8], out: &mut Vec<Start>) {
     }
 }
 
+/// What [`gate`] says of a word start.
+enum Gate {
+    /// No shape can start here.
+    No,
+    /// Some shape may: run the automaton.
+    Maybe,
+    /// A run of this many (five or more) digits.
+    Digits(usize),
+    /// An IPv4 address as [`ip4_at`] reads one.
+    Ip4,
+}
+
 /// Whether any shape can start at the word start `ws` whose first digit is
-/// at `d`. Only ever false where no pattern matches.
-fn gate(text: &[u8], ws: usize, d: usize) -> bool {
+/// at `d`. Only ever says no where no pattern matches.
+fn gate(text: &[u8], ws: usize, d: usize, no_ip6: &mut usize) -> Gate {
     let at = |i: usize| text.get(i).copied().unwrap_or(0);
+    let maybe = |yes: bool| if yes { Gate::Maybe } else { Gate::No };
     if d > ws {
         let p = &text[ws..d];
-        return match p[0] {
+        return maybe(match p[0] {
             // A phone number: `(555) …`, `+1 …`.
             b'(' => p.len() == 1,
             b'+' => p.len() == 1 && at(d) == b'1',
@@ -267,36 +357,53 @@ fn gate(text: &[u8], ws: usize, d: usize) -> bool {
             b'A'..=b'Z' => {
                 let letters = p.strip_suffix(b"-").unwrap_or(p);
                 (letters.len() <= 4 && letters.iter().all(u8::is_ascii_uppercase))
-                    || ip6_group(text, ws)
+                    || ip6_group(text, ws, no_ip6)
             }
             // IPv6 `fe80::1`, `db8:…`.
-            b'a'..=b'f' => ip6_group(text, ws),
+            b'a'..=b'f' => ip6_group(text, ws, no_ip6),
             _ => false,
-        };
+        });
     }
-    let mut r = 0;
-    while at(d + r).is_ascii_digit() {
-        r += 1;
-    }
+    let r = digit_run(text, d);
     if r >= 5 {
-        return true;
+        return Gate::Digits(r);
     }
     let (n, n2) = (at(d + r), at(d + r + 1));
     match n {
-        // SSN/phone/card groups, an address's street, a day before a month,
-        // `1 (555) …`.
-        b' ' => n2.is_ascii_digit() || n2.is_ascii_uppercase() || n2 == b'(',
-        // SSN, phone, NDC, card, date groups; IPv4 and dotted SSN/phone.
-        b'-' | b'/' => n2.is_ascii_digit(),
-        b'.' => n2.is_ascii_digit() && dotted(text, d, r),
-        b':' => ip6_run(text, ws),
-        // An MBI (`1EG4-TE5-MK73`) or an IPv6 group (`12ab:…`).
-        b'A'..=b'Z' | b'a'..=b'z' => {
-            (r == 1 && d == ws && text[d] != b'0' && n.is_ascii_uppercase())
-                || (r <= 3 && ip6_group(text, ws))
+        b' ' if n2.is_ascii_digit() => maybe(spaced(text, d, r)),
+        // An address's street, a day before a month, `1 (555) …`.
+        b' ' => maybe(n2.is_ascii_uppercase() || n2 == b'('),
+        // SSN, phone, NDC, card, date groups.
+        b'-' | b'/' => maybe(n2.is_ascii_digit()),
+        // IPv4 and dotted SSN/phone.
+        b'.' if n2.is_ascii_digit() => {
+            if ip4_at(text, d).is_some() {
+                Gate::Ip4
+            } else {
+                maybe(dotted(text, d, r))
+            }
         }
-        _ => false,
+        b':' => maybe(ip6_run(text, ws, no_ip6)),
+        // An MBI (`1EG4-TE5-MK73`) or an IPv6 group (`12ab:…`).
+        b'A'..=b'Z' | b'a'..=b'z' => maybe(
+            (r == 1 && text[d] != b'0' && n.is_ascii_uppercase())
+                || (r <= 3 && ip6_group(text, ws, no_ip6)),
+        ),
+        _ => Gate::No,
     }
+}
+
+/// `r` digits at `d`, a space and a digit: the groups of an SSN
+/// (`536 22 8741`), a phone number (`555 123 4567`, `1 555 …`), a card
+/// (`4111 1111 …`, `3782 822463 …`), or an address's ordinal street
+/// (`200 5th Street`).
+fn spaced(text: &[u8], d: usize, r: usize) -> bool {
+    let g = digit_run(text, d + r + 1);
+    let after = text.get(d + r + 1 + g).copied().unwrap_or(0);
+    (r == 3 && (g == 2 || g == 3))
+        || (r == 1 && g == 3)
+        || (r == 4 && (g == 4 || g == 6))
+        || (g <= 3 && after.is_ascii_lowercase())
 }
 
 /// A digit run of length `r` at `d` followed by `.` and a digit: an IPv4
@@ -318,14 +425,14 @@ fn dotted(text: &[u8], d: usize, r: usize) -> bool {
 
 /// Whether the word at `ws` is an IPv6 group (one to four hex digits and a
 /// colon) starting a run with `::` or seven colons.
-fn ip6_group(text: &[u8], ws: usize) -> bool {
+fn ip6_group(text: &[u8], ws: usize, no_ip6: &mut usize) -> bool {
     let n = text
         .iter()
         .skip(ws)
         .take(5)
         .take_while(|b| hex(**b))
         .count();
-    (1..=4).contains(&n) && text.get(ws + n) == Some(&b':') && ip6_run(text, ws)
+    (1..=4).contains(&n) && text.get(ws + n) == Some(&b':') && ip6_run(text, ws, no_ip6)
 }
 
 /// A day (`5` in `Jan 5, 1980`, `Sept. 12 1980`) after a month word: the
@@ -350,7 +457,7 @@ fn ip6_before(text: &[u8], ws: usize, out: &mut Vec<Start>) {
     while rs > 0 && ws - rs < 45 && (hex(text[rs - 1]) || text[rs - 1] == b':') {
         rs -= 1;
     }
-    if !ip6_run(text, rs) {
+    if !ip6_run(text, rs, &mut 0) {
         return;
     }
     for s in rs..ws {
@@ -366,7 +473,11 @@ mod tests {
 
     fn starts(text: &str) -> Vec<(usize, Kind)> {
         let mut v = Vec::new();
-        candidates(text.as_bytes(), None, &mut v);
+        let known = Known {
+            ip4: true,
+            digits: true,
+        };
+        candidates(text.as_bytes(), None, known, &mut v);
         v.sort();
         v.dedup_by_key(|s| s.pos());
         v.into_iter().map(|s| (s.pos(), s.kind())).collect()
@@ -387,11 +498,17 @@ mod tests {
     fn gates() {
         use Kind::*;
         assert_eq!(starts("ssn 123-45-6789"), [(4, Word)]);
+        // Known without the automaton.
+        assert_eq!(starts("ip 10.0.0.1 size 48213"), [(3, Ip4), (17, Digits)]);
+        assert_eq!(starts("zip 48213-1234"), [(4, Word)]);
+        assert_eq!(starts("48213@ex.com"), [(0, Word)]);
+        // Not a lone space-separated number.
+        assert!(starts("200 48213").len() == 1);
         // A status code, a size below five digits, a time: nothing.
         assert!(starts("\" 200 \"-\" 13/Mar/2026:00:27:04").is_empty());
         assert!(starts("Mozilla/5.0 (Windows NT 10.0; Win64; x64)").is_empty());
         assert_eq!(starts("Chrome/120.0.0.0"), [(7, WordNoIp4)]);
-        assert_eq!(starts("http://10.0.0.1/"), [(7, Word)]);
+        assert_eq!(starts("http://10.0.0.1/"), [(7, Ip4)]);
         assert_eq!(starts("(555) 123-4567"), [(0, Word), (6, Word)]);
         assert_eq!(starts("MRN-1234567 x"), [(0, Word)]);
         assert_eq!(starts("born Jan. 5, 1980"), [(5, Word)]);
