@@ -1,10 +1,13 @@
 //! Context scoring: the words around a candidate and the key it is the value
 //! of raise or lower its score.
 //!
-//! Two Aho-Corasick automata are built once per [`Context`]: one over every
-//! context word (ASCII case-insensitive) for the text around a candidate, one
-//! over the same words with spaces removed for keys (a CSV header, a JSON key,
-//! a query parameter), which are normalized first (see [`normalize_key`]).
+//! The words are compiled once per [`Context`]: for the text around a
+//! candidate, an index of every context word by its first letter, looked up
+//! at each word start in the window (ASCII case-insensitive, longest word
+//! first; a window is a few dozen bytes, where an automaton's start-up costs
+//! more than the lookups); for keys (a CSV header, a JSON key, a query
+//! parameter), an Aho-Corasick automaton over the same words with spaces
+//! removed, the keys being normalized first (see [`normalize_key`]).
 //!
 //! Window rules: in the bytes *before* a candidate, the nearest word that
 //! speaks for a type decides it (a positive word for that type raises it, a
@@ -202,8 +205,9 @@ impl Signals {
 /// The compiled context words. Build once, share between threads.
 #[derive(Debug, Clone)]
 pub struct Context {
-    window_ac: Option<AhoCorasick>,
-    window_words: Vec<Word>,
+    /// Per lowercase first letter, the window words starting with it
+    /// (lowercase bytes, what they say), longest first.
+    window_index: Vec<Vec<(Box<[u8]>, Word)>>,
     key_ac: Option<AhoCorasick>,
     key_words: Vec<(Word, usize)>,
 }
@@ -263,8 +267,21 @@ impl Context {
     /// Compiles the context words.
     pub fn new() -> Context {
         let words = all_words();
-        let window_patterns: Vec<String> = words.iter().map(|(s, _)| (*s).to_string()).collect();
-        let window_words = words.iter().map(|(_, w)| *w).collect();
+        let mut window_index: Vec<Vec<(Box<[u8]>, Word)>> = vec![Vec::new(); 26];
+        for (s, w) in &words {
+            let lower: Box<[u8]> = s.to_ascii_lowercase().into_bytes().into();
+            if let Some(bucket) = lower
+                .first()
+                .and_then(|b| window_index.get_mut(b.wrapping_sub(b'a') as usize))
+            {
+                bucket.push((lower, *w));
+            }
+        }
+        for bucket in &mut window_index {
+            // Longest first: the longest word at a position wins (`zipcode`
+            // over `zip`); equal lengths keep the list order.
+            bucket.sort_by_key(|(b, _)| std::cmp::Reverse(b.len()));
+        }
         // Keys: the same words, normalized like keys are; words with
         // punctuation ("mr.", "dr.") say nothing as keys.
         let mut key_patterns = Vec::new();
@@ -282,8 +299,7 @@ impl Context {
             key_words.push((*w, len));
         }
         Context {
-            window_ac: build(&window_patterns, MatchKind::LeftmostLongest),
-            window_words,
+            window_index,
             key_ac: build(&key_patterns, MatchKind::Standard),
             key_words,
         }
@@ -301,21 +317,36 @@ impl Context {
         types: TypeMask,
     ) -> Signals {
         let mut sig = Signals::default();
-        let Some(ac) = &self.window_ac else {
-            return sig;
-        };
         let (from, to) = clip_to_line(text, start, end, window);
-        let Some(span) = text.get(from..to) else {
+        if text.get(from..to).is_none() {
             return sig;
-        };
-        // One pass over the window: words before the candidate in order
-        // (the nearest wins), words after it positive only.
-        for m in ac.find_iter(span) {
-            let (s, e) = (from + m.start(), from + m.end());
-            if (e > start && s < end) || !on_word_boundaries(text, s, e) {
+        }
+        // Words before the candidate in order (the nearest wins), words
+        // after it positive only.
+        let mut p = from;
+        while p < to {
+            let Some(bucket) = self.window_index.get((text[p] | 0x20).wrapping_sub(b'a') as usize)
+            else {
+                p += 1;
+                continue;
+            };
+            if !text[p].is_ascii_alphabetic() || !left_ok(text, p) {
+                p += 1;
                 continue;
             }
-            let w = self.window_words[m.pattern().as_usize()];
+            let hit = bucket.iter().find(|(w, _)| {
+                text.get(p..p + w.len())
+                    .is_some_and(|t| p + w.len() <= to && t.eq_ignore_ascii_case(w))
+            });
+            let Some((word, w)) = hit else {
+                p += 1;
+                continue;
+            };
+            let (s, e) = (p, p + word.len());
+            p = e;
+            if (e > start && s < end) || !right_ok(text, s, e) {
+                continue;
+            }
             if s >= end {
                 sig.pos |= w.positive & types;
             } else if w.negative {
@@ -511,23 +542,27 @@ fn push_norm(seg: &str, buf: &mut [u8; 64], mut len: usize) -> usize {
     len
 }
 
-/// Whether `text[s..e]` stands on word boundaries: no ASCII letter right
-/// before or after it, except at a camelCase step (`patientSsn`,
-/// `ssnValue`).
-fn on_word_boundaries(text: &[u8], s: usize, e: usize) -> bool {
+/// Whether a word starting at `s` stands on a word boundary on its left: no
+/// ASCII letter right before it, except at a camelCase step (`patientSsn`).
+fn left_ok(text: &[u8], s: usize) -> bool {
     let first = text.get(s).copied().unwrap_or(b' ');
-    let last = text.get(e.wrapping_sub(1)).copied().unwrap_or(b' ');
-    let left_ok = match s.checked_sub(1).and_then(|i| text.get(i)) {
+    match s.checked_sub(1).and_then(|i| text.get(i)) {
         Some(p) if p.is_ascii_alphabetic() => p.is_ascii_lowercase() && first.is_ascii_uppercase(),
         _ => true,
-    };
-    let right_ok = match text.get(e) {
+    }
+}
+
+/// Whether `text[s..e]` stands on a word boundary on its right: no ASCII
+/// letter right after a final letter, except at a camelCase step
+/// (`ssnValue`).
+fn right_ok(text: &[u8], s: usize, e: usize) -> bool {
+    let last = if e > s { text.get(e - 1).copied() } else { None }.unwrap_or(b' ');
+    match text.get(e) {
         Some(n) if n.is_ascii_alphabetic() && last.is_ascii_alphabetic() => {
             n.is_ascii_uppercase() && last.is_ascii_lowercase()
         }
         _ => true,
-    };
-    left_ok && right_ok
+    }
 }
 
 #[cfg(test)]

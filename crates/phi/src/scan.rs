@@ -232,13 +232,17 @@ impl Automata {
                 continue;
             }
             last = s;
+            CANDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let found = match st.kind() {
                 Kind::Ip4 => starts::ip4_at(text, s).map(|e| (Shape::Ip4, e)),
                 Kind::Digits => Some((Shape::Digits, s + starts::digit_run(text, s))),
                 kind => {
                     let k = kind as usize - Kind::Word as usize;
                     match (&self.dfas[k], &mut caches[k]) {
-                        (Some(dfa), Some(cache)) => dfa.at(cache, text, s),
+                        (Some(dfa), Some(cache)) => {
+                            DFAS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            dfa.at(cache, text, s)
+                        }
                         _ => None,
                     }
                 }
@@ -356,6 +360,7 @@ impl Scanner {
         {
             return None;
         }
+        WINDOWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let win = self.window_signals(bytes, shape, s, e, mask);
         let mut best: Option<Match> = None;
         for &(ty, base, validated) in &kept[..n] {
@@ -492,3 +497,10 @@ fn shape_bounded(bytes: &[u8], shape: Shape, s: &mut usize, e: usize) -> bool {
 
 #[cfg(test)]
 mod equivalence;
+
+#[doc(hidden)]
+pub static WINDOWS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+#[doc(hidden)]
+pub static DFAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+#[doc(hidden)]
+pub static CANDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

@@ -113,12 +113,45 @@ pub(crate) struct Known {
     pub digits: bool,
 }
 
-/// The length of the digit run at `pos`.
+/// The length of the digit run at `pos`, eight bytes at a time.
 pub(crate) fn digit_run(text: &[u8], pos: usize) -> usize {
-    text.iter()
-        .skip(pos)
-        .take_while(|b| b.is_ascii_digit())
-        .count()
+    let mut i = pos;
+    while let Some(chunk) = text.get(i..i + 8) {
+        let m = non_digits(chunk);
+        if m != 0 {
+            return i - pos + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i - pos
+        + text
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+}
+
+/// The high bit of every byte of `chunk` (eight bytes) that is not an
+/// ASCII digit (exact in every byte, not only the lowest).
+fn non_digits(chunk: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(chunk);
+    let x = u64::from_le_bytes(w);
+    // Per byte, without carries between bytes: b ≥ '0' and b ≤ '9'.
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let low = x & !HIGH;
+    let ge0 = low.wrapping_add(u64::from_ne_bytes([0x80 - b'0'; 8])) & !x & HIGH;
+    let le9 = !(low.wrapping_add(u64::from_ne_bytes([0x7f - b'9'; 8]))) & !x & HIGH;
+    !(ge0 & le9) & HIGH
+}
+
+/// The end of the word going on at `pos` (the first boundary byte).
+fn word_end(text: &[u8], mut pos: usize) -> usize {
+    while pos < text.len() && !boundary(text[pos]) {
+        pos += 1;
+    }
+    pos
 }
 
 /// The end of an IPv4 shape at `pos` when it is four groups of one to three
@@ -267,7 +300,7 @@ pub(crate) fn candidates(
     }
     if let Some(names) = names {
         names.each(text, |s| {
-            if s == 0 || !text[s - 1].is_ascii_alphanumeric() {
+            if (s == 0 || !text[s - 1].is_ascii_alphanumeric()) && name_follows(text, s) {
                 let kind = if word_start(text, s) {
                     Kind::Word
                 } else {
@@ -279,6 +312,35 @@ pub(crate) fn candidates(
     }
 }
 
+/// Whether a name can follow a keyword at `s` as the name pattern reads
+/// it: the keyword, `.`, a quote, blanks, `:` or `=`, blanks, a quote, then
+/// a capital and a small letter. Every keyword that matches at `s` is tried
+/// (`MRSmith` reads as `MR` + `Smith`).
+fn name_follows(text: &[u8], s: usize) -> bool {
+    let at = |i: usize| text.get(i).copied().unwrap_or(0);
+    super::shapes::NAME_KEYWORDS.iter().any(|k| {
+        if !text[s..].starts_with(k.as_bytes()) {
+            return false;
+        }
+        let mut i = s + k.len();
+        let skip = |i: &mut usize, set: &[u8], many: bool| {
+            while set.contains(&at(*i)) {
+                *i += 1;
+                if !many {
+                    break;
+                }
+            }
+        };
+        skip(&mut i, b".", false);
+        skip(&mut i, b"\"'", false);
+        skip(&mut i, b" \t", true);
+        skip(&mut i, b":=", false);
+        skip(&mut i, b" \t", true);
+        skip(&mut i, b"\"'", false);
+        at(i).is_ascii_uppercase() && at(i + 1).is_ascii_lowercase()
+    })
+}
+
 /// The words with a digit among their first six bytes that pass
 /// [`gate`], plus the month-name and IPv6 starts found from them.
 fn digit_words(text: &[u8], known: Known, out: &mut Vec<Start>) {
@@ -288,23 +350,22 @@ fn digit_words(text: &[u8], known: Known, out: &mut Vec<Start>) {
     let mut no_ip6 = 0;
     while let Some(d) = next_digit(text, i) {
         // The start of the word holding the digit: at most five bytes back
-        // for a shape to start there (`MRN-12345`).
+        // for a shape to start there (`ABCD-12345`).
         let mut ws = d;
         while ws > 0 && d - ws < 6 && !boundary(text[ws - 1]) {
             ws -= 1;
         }
-        let mut we = d + 1;
-        while we < text.len() && !boundary(text[we]) {
-            we += 1;
-        }
+        let we = word_end(text, d + 1);
         i = we;
         if !word_start(text, ws) {
             continue;
         }
+        // An email's local part ends where its word does, at the `@`.
         let at_sign = text.get(we) == Some(&b'@');
-        match gate(text, ws, d, &mut no_ip6) {
+        let r = digit_run(text, d);
+        match gate(text, ws, d, r, &mut no_ip6) {
             Gate::No => {}
-            Gate::Digits(r)
+            Gate::Digits
                 if known.digits
                     && !at_sign
                     && !matches!((r, text.get(d + r)), (_, Some(b'-')) | (5..=6, Some(b' '))) =>
@@ -335,15 +396,15 @@ enum Gate {
     No,
     /// Some shape may: run the automaton.
     Maybe,
-    /// A run of this many (five or more) digits.
-    Digits(usize),
+    /// A run of five or more digits.
+    Digits,
     /// An IPv4 address as [`ip4_at`] reads one.
     Ip4,
 }
 
 /// Whether any shape can start at the word start `ws` whose first digit is
 /// at `d`. Only ever says no where no pattern matches.
-fn gate(text: &[u8], ws: usize, d: usize, no_ip6: &mut usize) -> Gate {
+fn gate(text: &[u8], ws: usize, d: usize, r: usize, no_ip6: &mut usize) -> Gate {
     let at = |i: usize| text.get(i).copied().unwrap_or(0);
     let maybe = |yes: bool| if yes { Gate::Maybe } else { Gate::No };
     if d > ws {
@@ -364,15 +425,22 @@ fn gate(text: &[u8], ws: usize, d: usize, no_ip6: &mut usize) -> Gate {
             _ => false,
         });
     }
-    let r = digit_run(text, d);
     if r >= 5 {
-        return Gate::Digits(r);
+        return Gate::Digits;
     }
     let (n, n2) = (at(d + r), at(d + r + 1));
     match n {
         b' ' if n2.is_ascii_digit() => maybe(spaced(text, d, r)),
-        // An address's street, a day before a month, `1 (555) …`.
-        b' ' => maybe(n2.is_ascii_uppercase() || n2 == b'('),
+        // An address's street (`12 Main`, `12 N. Oak`), a day before a
+        // month (`5 Jan`).
+        b' ' if n2.is_ascii_uppercase() => {
+            let n3 = at(d + r + 2);
+            maybe(n3.is_ascii_lowercase() || matches!((n2, n3), (b'N' | b'S' | b'E' | b'W', b'.' | b' ')))
+        }
+        // `1 (555) …`, `1-(555)`, `1.(555)`.
+        b' ' | b'-' | b'.' if n2 == b'(' => maybe(r == 1 && text[d] == b'1'),
+        // `2026-11-28T10:00:00Z` is no date, NDC or card.
+        b'-' if r == 4 => maybe(n2.is_ascii_digit() && four_dash(text, d)),
         // SSN, phone, NDC, card, date groups.
         b'-' | b'/' => maybe(n2.is_ascii_digit()),
         // IPv4 and dotted SSN/phone.
@@ -406,21 +474,43 @@ fn spaced(text: &[u8], d: usize, r: usize) -> bool {
         || (g <= 3 && after.is_ascii_lowercase())
 }
 
-/// A digit run of length `r` at `d` followed by `.` and a digit: an IPv4
-/// address (three dots in the word) or a dotted SSN or phone number (three
-/// digits first).
-fn dotted(text: &[u8], d: usize, r: usize) -> bool {
-    if r == 3 {
+/// Four digits at `d` and a dash: a date (`2026-11-28` not followed by
+/// `T` or a word byte), an NDC (`1234-5678-90`) or a card in groups (four
+/// or six digits next).
+fn four_dash(text: &[u8], d: usize) -> bool {
+    let g2 = digit_run(text, d + 5);
+    if g2 == 4 || g2 == 6 {
         return true;
     }
-    let dots = text
-        .iter()
-        .skip(d)
-        .take(16)
-        .take_while(|b| b.is_ascii_digit() || **b == b'.')
-        .filter(|b| **b == b'.')
-        .count();
-    r <= 3 && dots >= 3
+    let g3 = digit_run(text, d + 8);
+    let after = text.get(d + 10).copied().unwrap_or(b' ');
+    g2 == 2
+        && text.get(d + 7) == Some(&b'-')
+        && g3 == 2
+        && !(after == b'T' || after.is_ascii_alphanumeric())
+}
+
+/// A digit run of length `r` at `d` followed by `.` and a digit, that is no
+/// IPv4 address by [`ip4_at`]: an IPv4 shape the pattern still reads
+/// (`1.2.3.4567` as `1.2.3.456`), a dotted SSN (`536.22.8741`), a dotted
+/// phone number (`555.123.4567`, `1.555.123.4567`).
+fn dotted(text: &[u8], d: usize, r: usize) -> bool {
+    let g2 = digit_run(text, d + r + 1);
+    let after2 = text.get(d + r + 1 + g2).copied().unwrap_or(0);
+    let ip4 = || {
+        let mut i = d;
+        for _ in 0..3 {
+            let g = digit_run(text, i);
+            if !(1..=3).contains(&g) || text.get(i + g) != Some(&b'.') {
+                return false;
+            }
+            i += g + 1;
+        }
+        text.get(i).is_some_and(u8::is_ascii_digit)
+    };
+    (r <= 3 && ip4())
+        || (r == 3 && (g2 == 2 || g2 == 3) && matches!(after2, b'.' | b'-' | b' '))
+        || (r == 1 && text[d] == b'1' && g2 == 3 && matches!(after2, b'.' | b'-' | b' '))
 }
 
 /// Whether the word at `ws` is an IPv6 group (one to four hex digits and a
