@@ -193,7 +193,7 @@ impl Automata {
         dfas[0].as_ref()?;
         let names = dfas[2]
             .as_ref()
-            .and_then(|_| Keywords::new(shapes::NAME_KEYWORDS));
+            .and_then(|_| Keywords::new(&shapes::name_keywords()));
         let for_pool = dfas.clone();
         let create: ScratchFn = Box::new(move || Scratch {
             caches: for_pool

@@ -41,12 +41,26 @@ const MBI_L: &str = "[AC-HJKMNP-RT-Y]";
 const MBI_A: &str = "[AC-HJKMNP-RT-Y0-9]";
 const HEX: &str = "[0-9A-Fa-f]{1,4}";
 
-/// The words a name shape starts with (`Patient: Jane Doe`, `Mr. Smith`),
+/// The words a name shape starts with (`Patient: Jane Doe`, `name="Ann`),
 /// in the order the pattern tries them.
-pub(crate) const NAME_KEYWORDS: &[&str] = &[
-    "name", "Name", "NAME", "patient", "Patient", "PATIENT", "Mrs", "Mr", "Ms", "Dr", "MRS", "MR",
-    "MS", "DR", "Pt",
-];
+pub(crate) const NAME_WORDS: &[&str] = &["name", "Name", "NAME", "patient", "Patient", "PATIENT"];
+
+/// The titles a name shape starts with, followed by a dot or blanks
+/// (`Mr. Smith`, `Dr Jones`).
+pub(crate) const NAME_TITLES: &[&str] = &["Mrs", "Mr", "Ms", "Dr", "MRS", "MR", "MS", "DR", "Pt"];
+
+/// The searched forms of [`NAME_WORDS`] and [`NAME_TITLES`]: every title
+/// with what may follow it, so that each is three bytes or more (a
+/// searcher for three-byte prefixes is far more selective than for two).
+pub(crate) fn name_keywords() -> Vec<String> {
+    let mut k: Vec<String> = NAME_WORDS.iter().map(|w| w.to_string()).collect();
+    for t in NAME_TITLES {
+        for follow in [".", " ", "\t"] {
+            k.push(format!("{t}{follow}"));
+        }
+    }
+    k
+}
 
 /// Every shape with its pattern (no boundaries: the automata run anchored
 /// at the positions [`super::starts`] finds), in priority order.
@@ -64,7 +78,11 @@ pub(crate) fn patterns() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Name,
-            format!("(?:{})", NAME_KEYWORDS.join("|")) + "\\.?[\"']?[ \\t]*[:=]?[ \\t]*[\"']?[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:[ \\t]+[A-Z]\\.)?(?:,?[ \\t]+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}",
+            format!(
+                "(?:(?:{})\\.?[\"']?[ \\t]*[:=]?[ \\t]*[\"']?|(?:{})(?:\\.[ \\t]*|[ \\t]+))",
+                NAME_WORDS.join("|"),
+                NAME_TITLES.join("|")
+            ) + "[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:[ \\t]+[A-Z]\\.)?(?:,?[ \\t]+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}",
         ),
         (
             Shape::Mbi,

@@ -36,7 +36,7 @@ pub(crate) enum Keywords {
 
 impl Keywords {
     /// None only if the words cannot be compiled (in practice never).
-    pub(crate) fn new(words: &[&str]) -> Option<Keywords> {
+    pub(crate) fn new(words: &[String]) -> Option<Keywords> {
         let packed = packed::Config::new()
             .match_kind(packed::MatchKind::LeftmostFirst)
             .builder()
@@ -158,21 +158,24 @@ fn word_end(text: &[u8], mut pos: usize) -> usize {
 /// digits, each but the last followed by `.` and the last by no digit; then
 /// no pattern before IPv4's can match there unless an `@` ends the word.
 pub(crate) fn ip4_at(text: &[u8], pos: usize) -> Option<usize> {
-    let mut i = pos;
-    for group in 0..4 {
-        let r = digit_run(text, i);
-        if !(1..=3).contains(&r) {
-            return None;
-        }
-        i += r;
-        if group < 3 {
-            if text.get(i) != Some(&b'.') {
-                return None;
+    let (mut i, mut dots, mut group) = (pos, 0, 0);
+    loop {
+        match text.get(i) {
+            Some(b) if b.is_ascii_digit() => {
+                group += 1;
+                if group > 3 {
+                    return None;
+                }
             }
-            i += 1;
+            Some(b'.') if group > 0 && dots < 3 => {
+                dots += 1;
+                group = 0;
+            }
+            _ => break,
         }
+        i += 1;
     }
-    Some(i)
+    (dots == 3 && group > 0).then_some(i)
 }
 
 /// Boundary bytes: not `[0-9A-Za-z_.(+%-]` (every byte ≥ 0x80 is one).
@@ -313,31 +316,45 @@ pub(crate) fn candidates(
 }
 
 /// Whether a name can follow a keyword at `s` as the name pattern reads
-/// it: the keyword, `.`, a quote, blanks, `:` or `=`, blanks, a quote, then
-/// a capital and a small letter. Every keyword that matches at `s` is tried
-/// (`MRSmith` reads as `MR` + `Smith`).
+/// it: a word (`Patient`), `.`, a quote, blanks, `:` or `=`, blanks, a
+/// quote; or a title (`Mr`), then a dot and blanks or blanks alone; then a
+/// capital and a small letter. Every keyword that matches at `s` is tried.
 fn name_follows(text: &[u8], s: usize) -> bool {
+    use super::shapes::{NAME_TITLES, NAME_WORDS};
     let at = |i: usize| text.get(i).copied().unwrap_or(0);
-    super::shapes::NAME_KEYWORDS.iter().any(|k| {
-        if !text[s..].starts_with(k.as_bytes()) {
+    let skip = |i: &mut usize, set: &[u8], many: bool| {
+        while set.contains(&at(*i)) {
+            *i += 1;
+            if !many {
+                break;
+            }
+        }
+    };
+    let name_at = |i: usize| at(i).is_ascii_uppercase() && at(i + 1).is_ascii_lowercase();
+    let starts = |k: &str| at(s) == k.as_bytes()[0] && text[s..].starts_with(k.as_bytes());
+    let word = NAME_WORDS.iter().any(|k| {
+        if !starts(k) {
             return false;
         }
         let mut i = s + k.len();
-        let skip = |i: &mut usize, set: &[u8], many: bool| {
-            while set.contains(&at(*i)) {
-                *i += 1;
-                if !many {
-                    break;
-                }
-            }
-        };
         skip(&mut i, b".", false);
         skip(&mut i, b"\"'", false);
         skip(&mut i, b" \t", true);
         skip(&mut i, b":=", false);
         skip(&mut i, b" \t", true);
         skip(&mut i, b"\"'", false);
-        at(i).is_ascii_uppercase() && at(i + 1).is_ascii_lowercase()
+        name_at(i)
+    });
+    word || NAME_TITLES.iter().any(|k| {
+        if !starts(k) {
+            return false;
+        }
+        let mut i = s + k.len();
+        let dot = at(i) == b'.';
+        skip(&mut i, b".", false);
+        let blanks = i;
+        skip(&mut i, b" \t", true);
+        (dot || i > blanks) && name_at(i)
     })
 }
 
