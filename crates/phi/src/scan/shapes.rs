@@ -45,17 +45,18 @@ const HEX: &str = "[0-9A-Fa-f]{1,4}";
 /// in the order the pattern tries them.
 pub(crate) const NAME_WORDS: &[&str] = &["name", "Name", "NAME", "patient", "Patient", "PATIENT"];
 
-/// The titles a name shape starts with, followed by a dot or blanks
+/// The titles a name shape starts with, followed by a dot or a space
 /// (`Mr. Smith`, `Dr Jones`).
 pub(crate) const NAME_TITLES: &[&str] = &["Mrs", "Mr", "Ms", "Dr", "MRS", "MR", "MS", "DR", "Pt"];
 
 /// The searched forms of [`NAME_WORDS`] and [`NAME_TITLES`]: every title
 /// with what may follow it, so that each is three bytes or more (a
-/// searcher for three-byte prefixes is far more selective than for two).
+/// searcher for three-byte prefixes is far more selective than for two),
+/// and few enough (32 at most) for the faster form of that searcher.
 pub(crate) fn name_keywords() -> Vec<String> {
     let mut k: Vec<String> = NAME_WORDS.iter().map(|w| w.to_string()).collect();
     for t in NAME_TITLES {
-        for follow in [".", " ", "\t"] {
+        for follow in [".", " "] {
             k.push(format!("{t}{follow}"));
         }
     }
@@ -79,7 +80,7 @@ pub(crate) fn patterns() -> Vec<(Shape, String)> {
         (
             Shape::Name,
             format!(
-                "(?:(?:{})\\.?[\"']?[ \\t]*[:=]?[ \\t]*[\"']?|(?:{})(?:\\.[ \\t]*|[ \\t]+))",
+                "(?:(?:{})\\.?[\"']?[ \\t]*[:=]?[ \\t]*[\"']?|(?:{})(?:\\.| )[ \\t]*)",
                 NAME_WORDS.join("|"),
                 NAME_TITLES.join("|")
             ) + "[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:[ \\t]+[A-Z]\\.)?(?:,?[ \\t]+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}",

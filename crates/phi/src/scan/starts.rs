@@ -317,7 +317,7 @@ pub(crate) fn candidates(
 
 /// Whether a name can follow a keyword at `s` as the name pattern reads
 /// it: a word (`Patient`), `.`, a quote, blanks, `:` or `=`, blanks, a
-/// quote; or a title (`Mr`), then a dot and blanks or blanks alone; then a
+/// quote; or a title (`Mr`), then a dot or a space, and blanks; then a
 /// capital and a small letter. Every keyword that matches at `s` is tried.
 fn name_follows(text: &[u8], s: usize) -> bool {
     use super::shapes::{NAME_TITLES, NAME_WORDS};
@@ -350,11 +350,11 @@ fn name_follows(text: &[u8], s: usize) -> bool {
             return false;
         }
         let mut i = s + k.len();
-        let dot = at(i) == b'.';
-        skip(&mut i, b".", false);
-        let blanks = i;
-        skip(&mut i, b" \t", true);
-        (dot || i > blanks) && name_at(i)
+        matches!(at(i), b'.' | b' ') && {
+            i += 1;
+            skip(&mut i, b" \t", true);
+            name_at(i)
+        }
     })
 }
 
