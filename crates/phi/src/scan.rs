@@ -156,10 +156,23 @@ impl Shapes {
     }
 }
 
+/// The DFAs of [`Automata`].
+#[derive(Clone, Copy, Debug)]
+enum Dfa {
+    /// Every shape.
+    All = 0,
+    /// Every shape but IPv4.
+    NoIp4 = 1,
+    /// Emails only.
+    Email = 2,
+    /// Names only.
+    Name = 3,
+}
+
 /// Per-thread search state: one cache per DFA, the candidate positions.
 #[derive(Debug)]
 struct Scratch {
-    caches: [Option<Cache>; 3],
+    caches: [Option<Cache>; 4],
     starts: Vec<Start>,
 }
 
@@ -169,9 +182,8 @@ type ScratchFn =
 /// The shape automata of the enabled types and what finds where to run them.
 #[derive(Debug)]
 struct Automata {
-    /// For [`Kind::Word`], [`Kind::WordNoIp4`] and [`Kind::NameOnly`]:
-    /// every shape, every shape but IPv4, names only.
-    dfas: [Option<Shapes>; 3],
+    /// Indexed by [`Dfa`].
+    dfas: [Option<Shapes>; 4],
     /// The shapes known without a DFA that are wanted.
     known: Known,
     /// The name keywords (None: no name shape).
@@ -188,10 +200,11 @@ impl Automata {
         let dfas = [
             Shapes::build(&all, |_| true),
             Shapes::build(&all, |s| s != Shape::Ip4),
+            Shapes::build(&all, |s| s == Shape::Email),
             Shapes::build(&all, |s| s == Shape::Name),
         ];
         dfas[0].as_ref()?;
-        let names = dfas[2]
+        let names = dfas[Dfa::Name as usize]
             .as_ref()
             .and_then(|_| Keywords::new(&shapes::name_keywords()));
         let for_pool = dfas.clone();
@@ -223,28 +236,38 @@ impl Automata {
         starts::candidates(text, self.names.as_ref(), self.known, starts);
         // Runs (the digit words, the emails, the names) merge in one pass.
         starts.sort();
-        let (mut pos, mut last) = (0, usize::MAX);
-        for st in starts.iter() {
-            let s = st.pos();
-            // A shape's boundary byte is not the last byte of the one
-            // before (`1::Patient` is one IPv6 address, then nothing).
-            if s < pos || (s == pos && pos > 0) || s == last {
+        let mut pos = 0;
+        let mut i = 0;
+        while let Some(first) = starts.get(i) {
+            // Every kind found at this position.
+            let s = first.pos();
+            let mut kinds = 0u8;
+            while let Some(st) = starts.get(i).filter(|st| st.pos() == s) {
+                kinds |= st.kind().bit();
+                i += 1;
+            }
+            if s < pos {
                 continue;
             }
-            last = s;
-            CANDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let found = match st.kind() {
-                Kind::Ip4 => starts::ip4_at(text, s).map(|e| (Shape::Ip4, e)),
-                Kind::Digits => Some((Shape::Digits, s + starts::digit_run(text, s))),
-                kind => {
-                    let k = kind as usize - Kind::Word as usize;
-                    match (&self.dfas[k], &mut caches[k]) {
-                        (Some(dfa), Some(cache)) => {
-                            DFAS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            dfa.at(cache, text, s)
-                        }
-                        _ => None,
-                    }
+            let a = starts::allowed(text, s, pos);
+            let has = |k: Kind| kinds & k.bit() != 0;
+            let mut run = |d: Dfa| match (&self.dfas[d as usize], &mut caches[d as usize]) {
+                (Some(dfa), Some(cache)) => dfa.at(cache, text, s),
+                _ => None,
+            };
+            let found = if has(Kind::Ip4) && a.ip4 {
+                starts::ip4_at(text, s).map(|e| (Shape::Ip4, e))
+            } else if has(Kind::Digits) && a.others {
+                Some((Shape::Digits, s + starts::digit_run(text, s)))
+            } else if (has(Kind::Word) || has(Kind::Ip4)) && a.others {
+                run(if a.ip4 { Dfa::All } else { Dfa::NoIp4 })
+            } else {
+                // The other shapes at this position have their own kinds:
+                // an email (first) or a name.
+                let email = (has(Kind::Email) && a.one).then(|| run(Dfa::Email));
+                match email.flatten() {
+                    Some(m) => Some(m),
+                    None => (has(Kind::Name) && a.one).then(|| run(Dfa::Name)).flatten(),
                 }
             };
             if let Some((shape, e)) = found {

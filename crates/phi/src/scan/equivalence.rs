@@ -34,12 +34,20 @@ impl Reference {
 
     fn matches(&self, text: &[u8]) -> Vec<(usize, usize, Shape)> {
         let mut out = Vec::new();
+        let mut caps = self.regex.create_captures();
         let mut at = 0;
-        while let Some(m) = self.regex.search(&Input::new(text).range(at..)) {
+        loop {
+            self.regex
+                .search_captures(&Input::new(text).range(at..), &mut caps);
+            let Some(m) = caps.get_match() else {
+                break;
+            };
             let shape = self.shapes[m.pattern().as_usize()];
-            let s = shapes::skip_boundary(text, shape, m.start(), m.end());
-            let e = shapes::trim_end(text, shape, s, m.end());
-            out.push((s, e, shape));
+            let Some(g) = caps.get_group(1) else {
+                break;
+            };
+            let e = shapes::trim_end(text, shape, g.start, g.end);
+            out.push((g.start, e, shape));
             at = e;
         }
         out

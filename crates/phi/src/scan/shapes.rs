@@ -138,21 +138,23 @@ pub(crate) fn anchored(shape: Shape, pattern: &str) -> String {
 }
 
 /// The single pass the scanner's positions emulate, for the test that
-/// checks them: a shape's pattern behind its left boundary, the start of the
-/// text or one character that cannot be part of the token (so no candidate
-/// starts inside a word, a hash or a longer number). Shapes start with an
-/// ASCII letter or digit, `(`, `+`, `.`, `%`, `_` or `-`, none of which is a
-/// boundary character, so [`skip_boundary`] finds the shape's first byte.
-/// An IPv4 address may not follow `x/` (`Chrome/120.0.0.0`) but may follow
-/// `//` (`http://10.1.2.3/`). A name keyword may follow `_` (`first_name`).
+/// checks them: a shape's pattern behind its left boundary (see
+/// [`super::starts::allowed`]): the start of the text or a character that
+/// cannot be part of the token (so no candidate starts inside a word, a hash
+/// or a longer number); for shapes other than emails and names, `:` and `/`
+/// only after a character that is not a letter or digit (`Chrome/120.0`,
+/// `13:45:12`); for IPv4, `/` only as `//`. A name keyword may follow `_`
+/// (`first_name`). Shapes start with an ASCII letter or digit, `(`, `+`,
+/// `.`, `%`, `_` or `-`; the shape is the pattern's first group.
 #[cfg(test)]
 pub(crate) fn with_boundary(shape: Shape, pattern: &str) -> String {
     let left = match shape {
-        Shape::Name => "(?:^|[^0-9A-Za-z])",
-        Shape::Ip4 => "(?:^|[^0-9A-Za-z_.(+%/-]|//)",
-        _ => "(?:^|[^0-9A-Za-z_.(+%-])",
+        Shape::Name => "(?:^|^[:/]|[^0-9A-Za-z:/]|[\\x00-\\xff][:/])",
+        Shape::Email => "(?:^|^[:/]|[^0-9A-Za-z_.(+%:/-]|[\\x00-\\xff][:/])",
+        Shape::Ip4 => "(?:^|^:|[^0-9A-Za-z_.(+%:/-]|[^0-9A-Za-z]:|//)",
+        _ => "(?:^|^[:/]|[^0-9A-Za-z_.(+%:/-]|[^0-9A-Za-z][:/])",
     };
-    format!("{left}(?:{})", anchored(shape, pattern))
+    format!("{left}({})", anchored(shape, pattern))
 }
 
 /// The end of the shape in a match of [`anchored`]'s pattern (dates end
@@ -164,25 +166,6 @@ pub(crate) fn trim_end(text: &[u8], shape: Shape, s: usize, mut e: usize) -> usi
         }
     }
     e
-}
-
-/// The first byte of the shape in a match of [`with_boundary`]'s pattern.
-#[cfg(test)]
-pub(crate) fn skip_boundary(text: &[u8], shape: Shape, mut s: usize, e: usize) -> usize {
-    let first = |b: u8| match shape {
-        Shape::Name => b.is_ascii_alphabetic(),
-        _ => b.is_ascii_alphanumeric() || matches!(b, b'(' | b'+' | b'.' | b'%' | b'_' | b'-'),
-    };
-    // A `//` boundary before an IPv4 address.
-    if shape == Shape::Ip4 {
-        while s < e && text[s] == b'/' {
-            s += 1;
-        }
-    }
-    while s < e && !first(text[s]) {
-        s += 1;
-    }
-    s
 }
 
 /// The types a shape can produce (to leave out shapes no enabled type needs).
@@ -592,11 +575,7 @@ mod tests {
     }
 
     #[test]
-    fn boundary_bytes_are_skipped() {
-        let t = "é536-22-8741".as_bytes();
-        assert_eq!(skip_boundary(t, Shape::Ssn, 1, t.len()), 2);
-        assert_eq!(skip_boundary(b"//10.0.0.1", Shape::Ip4, 0, 10), 2);
-        assert_eq!(skip_boundary(b"\"name", Shape::Name, 0, 5), 1);
+    fn date_ends_are_trimmed() {
         assert_eq!(trim_end(b"1980-01-02,", Shape::Date, 0, 11), 10);
         assert_eq!(trim_end(b"1980-01-02,", Shape::Ssn, 0, 11), 11);
     }

@@ -61,7 +61,7 @@ impl Keywords {
     }
 }
 
-/// What may start at a candidate position.
+/// What found a candidate position, which says what may start there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
 pub(crate) enum Kind {
@@ -71,16 +71,24 @@ pub(crate) enum Kind {
     /// Known without the automaton: a run of five or more digits that no
     /// other shape can extend ([`digit_run`]).
     Digits = 1,
-    /// A word start: every shape.
+    /// A word start where a shape with a digit, a date or an IPv6 address
+    /// may start: every shape.
     Word = 2,
-    /// A word start after `x/` (`Chrome/120.0.0.0`): every shape but IPv4.
-    WordNoIp4 = 3,
-    /// A name keyword inside a word (`first_name`): names only.
-    NameOnly = 4,
+    /// The word before an `@`: an email.
+    Email = 3,
+    /// A name keyword: a name.
+    Name = 4,
+}
+
+impl Kind {
+    /// The bit of the kind in a set of kinds.
+    pub(crate) const fn bit(self) -> u8 {
+        1 << self as u8
+    }
 }
 
 /// A candidate position packed with its kind, so that sorting orders by
-/// position, then by kind (a known match first).
+/// position, then by kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Start(u64);
 
@@ -98,10 +106,62 @@ impl Start {
             0 => Kind::Ip4,
             1 => Kind::Digits,
             2 => Kind::Word,
-            3 => Kind::WordNoIp4,
-            _ => Kind::NameOnly,
+            3 => Kind::Email,
+            _ => Kind::Name,
         }
     }
+}
+
+/// Which shapes may start at `s` when the last match ended at `pos`: a
+/// shape's boundary bytes before it must not belong to that match.
+///
+/// - Emails and names need one boundary byte (two when it is `:` or `/`:
+///   the byte before it belongs to the boundary).
+/// - Every other shape needs one boundary byte that is not `:` or `/`, or
+///   two, `:` or `/` after a byte that is not a letter or digit: a number
+///   after `x:` or `x/` (`13:45:12`, `Chrome/120.0`, `HTTP/1.1`) is part of
+///   what comes before it, never a shape of its own.
+/// - IPv4 addresses take `//` but no other `/` (`http://10.0.0.1/`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Allowed {
+    /// Emails and names.
+    pub one: bool,
+    /// Every other shape.
+    pub others: bool,
+    /// IPv4 addresses.
+    pub ip4: bool,
+}
+
+pub(crate) fn allowed(text: &[u8], s: usize, pos: usize) -> Allowed {
+    let prev = s.checked_sub(1).map(|i| text[i]);
+    match prev {
+        None => Allowed {
+            one: true,
+            others: true,
+            ip4: true,
+        },
+        // Two boundary bytes.
+        Some(p @ (b':' | b'/')) if s >= 2 => {
+            let free = s - 2 >= pos;
+            let others = free && !text[s - 2].is_ascii_alphanumeric();
+            Allowed {
+                one: free,
+                others,
+                ip4: others && (p == b':' || text[s - 2] == b'/'),
+            }
+        }
+        Some(p) => Allowed {
+            one: s > pos,
+            others: s > pos,
+            ip4: s > pos && p != b'/',
+        },
+    }
+}
+
+/// Whether `s` follows `x:` or `x/` (see [`allowed`]): only an email or a
+/// name may start there.
+fn joined(text: &[u8], s: usize) -> bool {
+    s >= 2 && matches!(text[s - 1], b':' | b'/') && text[s - 2].is_ascii_alphanumeric()
 }
 
 /// Which shapes the automaton has, for the matches known without it.
@@ -201,16 +261,6 @@ fn word_start(text: &[u8], pos: usize) -> bool {
     pos == 0 || boundary(text[pos - 1])
 }
 
-/// The kind of a word start: an IPv4 address may not follow `x/` (a
-/// version in a user agent), but may follow `//` (`http://10.0.0.1/`).
-fn word_kind(text: &[u8], pos: usize) -> Kind {
-    if pos >= 1 && text[pos - 1] == b'/' && !(pos >= 2 && text[pos - 2] == b'/') {
-        Kind::WordNoIp4
-    } else {
-        Kind::Word
-    }
-}
-
 /// The first ASCII digit at or after `from`.
 #[inline]
 fn next_digit(text: &[u8], mut i: usize) -> Option<usize> {
@@ -298,18 +348,13 @@ pub(crate) fn candidates(
             s -= 1;
         }
         if s < at {
-            out.push(Start::new(s, word_kind(text, s)));
+            out.push(Start::new(s, Kind::Email));
         }
     }
     if let Some(names) = names {
         names.each(text, |s| {
             if (s == 0 || !text[s - 1].is_ascii_alphanumeric()) && name_follows(text, s) {
-                let kind = if word_start(text, s) {
-                    Kind::Word
-                } else {
-                    Kind::NameOnly
-                };
-                out.push(Start::new(s, kind));
+                out.push(Start::new(s, Kind::Name));
             }
         });
     }
@@ -380,7 +425,12 @@ fn digit_words(text: &[u8], known: Known, out: &mut Vec<Start>) {
         // An email's local part ends where its word does, at the `@`.
         let at_sign = text.get(we) == Some(&b'@');
         let r = digit_run(text, d);
-        match gate(text, ws, d, r, &mut no_ip6) {
+        let gated = if joined(text, ws) {
+            Gate::No
+        } else {
+            gate(text, ws, d, r, &mut no_ip6)
+        };
+        match gated {
             Gate::No => {}
             Gate::Digits
                 if known.digits
@@ -389,10 +439,10 @@ fn digit_words(text: &[u8], known: Known, out: &mut Vec<Start>) {
             {
                 out.push(Start::new(ws, Kind::Digits));
             }
-            Gate::Ip4 if known.ip4 && !at_sign && word_kind(text, ws) == Kind::Word => {
+            Gate::Ip4 if known.ip4 && !at_sign => {
                 out.push(Start::new(ws, Kind::Ip4));
             }
-            _ => out.push(Start::new(ws, word_kind(text, ws))),
+            _ => out.push(Start::new(ws, Kind::Word)),
         }
         if ws >= 2 && d == ws {
             match (text[ws - 2], text[ws - 1]) {
@@ -552,7 +602,7 @@ fn month_before(text: &[u8], ws: usize, out: &mut Vec<Start>) {
         ms -= 1;
     }
     if ws - 1 - ms >= 3 && word_start(text, ms) && month_at(text, ms) {
-        out.push(Start::new(ms, word_kind(text, ms)));
+        out.push(Start::new(ms, Kind::Word));
     }
 }
 
@@ -569,7 +619,7 @@ fn ip6_before(text: &[u8], ws: usize, out: &mut Vec<Start>) {
     }
     for s in rs..ws {
         if hex(text[s]) && (s == rs && word_start(text, s) || s > rs && text[s - 1] == b':') {
-            out.push(Start::new(s, word_kind(text, s)));
+            out.push(Start::new(s, Kind::Word));
         }
     }
 }
@@ -584,7 +634,8 @@ mod tests {
             ip4: true,
             digits: true,
         };
-        candidates(text.as_bytes(), None, known, &mut v);
+        let names = Keywords::new(&super::super::shapes::name_keywords());
+        candidates(text.as_bytes(), names.as_ref(), known, &mut v);
         v.sort();
         v.dedup_by_key(|s| s.pos());
         v.into_iter().map(|s| (s.pos(), s.kind())).collect()
@@ -614,14 +665,17 @@ mod tests {
         // A status code, a size below five digits, a time: nothing.
         assert!(starts("\" 200 \"-\" 13/Mar/2026:00:27:04").is_empty());
         assert!(starts("Mozilla/5.0 (Windows NT 10.0; Win64; x64)").is_empty());
-        assert_eq!(starts("Chrome/120.0.0.0"), [(7, WordNoIp4)]);
+        // After `x/` or `x:`: part of what comes before.
+        assert!(starts("Chrome/120.0.0.0 HTTP/1.1 at 13:45:12").is_empty());
         assert_eq!(starts("http://10.0.0.1/"), [(7, Ip4)]);
         assert_eq!(starts("(555) 123-4567"), [(0, Word), (6, Word)]);
         assert_eq!(starts("MRN-1234567 x"), [(0, Word)]);
         assert_eq!(starts("born Jan. 5, 1980"), [(5, Word)]);
         assert_eq!(starts("fe80::1"), [(0, Word)]);
         assert_eq!(starts("at abcd::12"), [(3, Word)]);
-        assert_eq!(starts("mail 9x@ex.com"), [(5, Word)]);
+        assert_eq!(starts("mail 9x@ex.com"), [(5, Email)]);
+        assert_eq!(starts("mailto:x1@ex.com"), [(7, Email)]);
+        assert_eq!(starts("Mr. Smith"), [(0, Name)]);
         assert!(starts("sha a3f9e0b1c2d3e4f5").is_empty());
     }
 }
