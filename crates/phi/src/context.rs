@@ -325,21 +325,38 @@ impl Context {
         // after it positive only.
         let mut p = from;
         while p < to {
-            let Some(bucket) = self.window_index.get((text[p] | 0x20).wrapping_sub(b'a') as usize)
-            else {
-                p += 1;
-                continue;
-            };
-            if !text[p].is_ascii_alphabetic() || !left_ok(text, p) {
+            let b = text[p];
+            if !b.is_ascii_alphabetic() {
                 p += 1;
                 continue;
             }
-            let hit = bucket.iter().find(|(w, _)| {
-                text.get(p..p + w.len())
-                    .is_some_and(|t| p + w.len() <= to && t.eq_ignore_ascii_case(w))
-            });
+            let hit = if left_ok(text, p) {
+                // Every word is lowercase here; bytes after the first
+                // compare with `| 0x20`, which leaves `#`, `-`, `.`, ` `
+                // as they are.
+                let second = text.get(p + 1).map_or(0, |c| c | 0x20);
+                self.window_index[usize::from((b | 0x20) - b'a')]
+                    .iter()
+                    .find(|(w, _)| {
+                        w.get(1).is_none_or(|c| *c == second)
+                            && p + w.len() <= to
+                            && text
+                                .get(p..p + w.len())
+                                .is_some_and(|t| t.eq_ignore_ascii_case(w))
+                    })
+            } else {
+                None
+            };
             let Some((word, w)) = hit else {
+                // On to the next byte that can start a word: not a small
+                // letter, nor a capital after a capital.
                 p += 1;
+                while p < to
+                    && (text[p].is_ascii_lowercase()
+                        || text[p].is_ascii_uppercase() && text[p - 1].is_ascii_uppercase())
+                {
+                    p += 1;
+                }
                 continue;
             };
             let (s, e) = (p, p + word.len());

@@ -417,14 +417,14 @@ fn digit_words(text: &[u8], known: Known, out: &mut Vec<Start>) {
         while ws > 0 && d - ws < 6 && !boundary(text[ws - 1]) {
             ws -= 1;
         }
-        let we = word_end(text, d + 1);
+        let r = digit_run(text, d);
+        let we = word_end(text, d + r);
         i = we;
         if !word_start(text, ws) {
             continue;
         }
         // An email's local part ends where its word does, at the `@`.
         let at_sign = text.get(we) == Some(&b'@');
-        let r = digit_run(text, d);
         let gated = if joined(text, ws) {
             Gate::No
         } else {
