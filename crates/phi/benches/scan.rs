@@ -150,7 +150,6 @@ fn bench(c: &mut Criterion) {
     let mut out = Vec::new();
     scanner.scan(&text, None, &mut out);
     eprintln!("corpus {} bytes, {} findings", text.len(), out.len());
-    eprintln!("windows {:?} dfas {:?} cands {:?}", phiwatch_phi::scan::WINDOWS, phiwatch_phi::scan::DFAS, phiwatch_phi::scan::CANDS);
     let mut g = c.benchmark_group("scan");
     g.throughput(Throughput::Bytes(text.len() as u64));
     g.sample_size(10);

@@ -573,7 +573,12 @@ fn left_ok(text: &[u8], s: usize) -> bool {
 /// letter right after a final letter, except at a camelCase step
 /// (`ssnValue`).
 fn right_ok(text: &[u8], s: usize, e: usize) -> bool {
-    let last = if e > s { text.get(e - 1).copied() } else { None }.unwrap_or(b' ');
+    let last = if e > s {
+        text.get(e - 1).copied()
+    } else {
+        None
+    }
+    .unwrap_or(b' ');
     match text.get(e) {
         Some(n) if n.is_ascii_alphabetic() && last.is_ascii_alphabetic() => {
             n.is_ascii_uppercase() && last.is_ascii_lowercase()

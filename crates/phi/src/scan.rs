@@ -383,7 +383,6 @@ impl Scanner {
         {
             return None;
         }
-        WINDOWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let win = self.window_signals(bytes, shape, s, e, mask);
         let mut best: Option<Match> = None;
         for &(ty, base, validated) in &kept[..n] {
@@ -520,10 +519,3 @@ fn shape_bounded(bytes: &[u8], shape: Shape, s: &mut usize, e: usize) -> bool {
 
 #[cfg(test)]
 mod equivalence;
-
-#[doc(hidden)]
-pub static WINDOWS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-#[doc(hidden)]
-pub static DFAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-#[doc(hidden)]
-pub static CANDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

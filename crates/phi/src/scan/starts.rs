@@ -502,7 +502,10 @@ fn gate(text: &[u8], ws: usize, d: usize, r: usize, no_ip6: &mut usize) -> Gate 
         // month (`5 Jan`).
         b' ' if n2.is_ascii_uppercase() => {
             let n3 = at(d + r + 2);
-            maybe(n3.is_ascii_lowercase() || matches!((n2, n3), (b'N' | b'S' | b'E' | b'W', b'.' | b' ')))
+            maybe(
+                n3.is_ascii_lowercase()
+                    || matches!((n2, n3), (b'N' | b'S' | b'E' | b'W', b'.' | b' ')),
+            )
         }
         // `1 (555) …`, `1-(555)`, `1.(555)`.
         b' ' | b'-' | b'.' if n2 == b'(' => maybe(r == 1 && text[d] == b'1'),

@@ -132,11 +132,37 @@ fn domain_ok(domain: &[u8]) -> bool {
 /// addresses (loopback, private, unspecified) are valid: whether they
 /// identify anyone is for context to decide.
 pub(super) fn ip(s: &str) -> bool {
+    if let Some(v4) = ipv4(s.as_bytes()) {
+        return v4;
+    }
     let inner = s.strip_prefix('[').and_then(|x| x.strip_suffix(']'));
     match inner {
         Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
         None => s.parse::<std::net::IpAddr>().is_ok(),
     }
+}
+
+/// Dotted-quad IPv4 as the standard library reads it (four numbers up to
+/// 255, no leading zeros), without its general parser: None when `s` is
+/// not digits and dots at all.
+fn ipv4(s: &[u8]) -> Option<bool> {
+    if s.is_empty() || !s.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+        return None;
+    }
+    let mut parts = 0;
+    for part in s.split(|b| *b == b'.') {
+        parts += 1;
+        let ok = match part {
+            [] => false,
+            [b'0', _, ..] => false,
+            p if p.len() > 3 => false,
+            p => p.iter().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) <= 255,
+        };
+        if !ok {
+            return Some(false);
+        }
+    }
+    Some(parts == 4)
 }
 
 /// US ZIP code: 5 digits or ZIP+4 (`12345-6789`, `12345 6789` or 9 bare
@@ -203,6 +229,19 @@ mod tests {
         assert!(!ip("192.0.2.01"));
         assert!(!ip("256.0.0.1"));
         assert!(!ip("[192.0.2.1]"));
+        for t in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "00.1.2.3",
+            "1.2.3.256",
+            "1234.1.1.1",
+            ".",
+        ] {
+            assert_eq!(ip(t), t.parse::<std::net::Ipv4Addr>().is_ok(), "{t}");
+        }
         assert!(zip(b"02115"));
         assert!(zip(b"02115-1234"));
         assert!(!zip(b"00000"));
