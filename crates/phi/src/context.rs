@@ -205,8 +205,9 @@ impl Signals {
 /// The compiled context words. Build once, share between threads.
 #[derive(Debug, Clone)]
 pub struct Context {
-    /// Per lowercase first letter, the window words starting with it
-    /// (lowercase bytes, what they say), longest first.
+    /// Per lowercase first letter and second byte (see [`slot`]), the
+    /// window words starting with them (lowercase bytes, what they say),
+    /// longest first.
     window_index: Vec<Vec<(Box<[u8]>, Word)>>,
     key_ac: Option<AhoCorasick>,
     key_words: Vec<(Word, usize)>,
@@ -263,18 +264,26 @@ fn build(patterns: &[String], kind: MatchKind) -> Option<AhoCorasick> {
     built
 }
 
+/// The index slot of a word by its lowercase first letter and second byte
+/// (folded to five bits; words that share a slot are told apart when
+/// compared).
+fn slot(first: u8, second: u8) -> Option<usize> {
+    first
+        .is_ascii_lowercase()
+        .then(|| usize::from(first - b'a') * 32 + usize::from(second & 31))
+}
+
 impl Context {
     /// Compiles the context words.
     pub fn new() -> Context {
         let words = all_words();
-        let mut window_index: Vec<Vec<(Box<[u8]>, Word)>> = vec![Vec::new(); 26];
+        let mut window_index: Vec<Vec<(Box<[u8]>, Word)>> = vec![Vec::new(); 26 * 32];
         for (s, w) in &words {
             let lower: Box<[u8]> = s.to_ascii_lowercase().into_bytes().into();
-            if let Some(bucket) = lower
-                .first()
-                .and_then(|b| window_index.get_mut(b.wrapping_sub(b'a') as usize))
-            {
-                bucket.push((lower, *w));
+            if let [first, second, ..] = *lower {
+                if let Some(bucket) = slot(first, second).and_then(|i| window_index.get_mut(i)) {
+                    bucket.push((lower, *w));
+                }
             }
         }
         for bucket in &mut window_index {
@@ -331,18 +340,18 @@ impl Context {
                 continue;
             }
             let hit = if left_ok(text, p) {
-                // Every word is lowercase here; bytes after the first
-                // compare with `| 0x20`, which leaves `#`, `-`, `.`, ` `
-                // as they are.
+                // Words are lowercase; bytes compare with `| 0x20`, which
+                // leaves `#`, `-`, `.`, ` ` as they are.
                 let second = text.get(p + 1).map_or(0, |c| c | 0x20);
-                self.window_index[usize::from((b | 0x20) - b'a')]
-                    .iter()
-                    .find(|(w, _)| {
-                        w.get(1).is_none_or(|c| *c == second)
-                            && p + w.len() <= to
-                            && text
-                                .get(p..p + w.len())
-                                .is_some_and(|t| t.eq_ignore_ascii_case(w))
+                slot(b | 0x20, second)
+                    .and_then(|i| self.window_index.get(i))
+                    .and_then(|bucket| {
+                        bucket.iter().find(|(w, _)| {
+                            p + w.len() <= to
+                                && text
+                                    .get(p..p + w.len())
+                                    .is_some_and(|t| t.eq_ignore_ascii_case(w))
+                        })
                     })
             } else {
                 None

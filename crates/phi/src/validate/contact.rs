@@ -146,23 +146,25 @@ pub(super) fn ip(s: &str) -> bool {
 /// 255, no leading zeros), without its general parser: None when `s` is
 /// not digits and dots at all.
 fn ipv4(s: &[u8]) -> Option<bool> {
-    if s.is_empty() || !s.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-        return None;
-    }
-    let mut parts = 0;
-    for part in s.split(|b| *b == b'.') {
-        parts += 1;
-        let ok = match part {
-            [] => false,
-            [b'0', _, ..] => false,
-            p if p.len() > 3 => false,
-            p => p.iter().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) <= 255,
-        };
-        if !ok {
-            return Some(false);
+    let (mut parts, mut n, mut len, mut lead_zero) = (0, 0u32, 0, false);
+    let mut ok = true;
+    for &b in s {
+        match b {
+            b'0'..=b'9' => {
+                lead_zero |= len == 1 && n == 0;
+                n = n * 10 + u32::from(b - b'0');
+                len += 1;
+                ok &= len <= 3 && n <= 255 && !lead_zero;
+            }
+            b'.' => {
+                ok &= len > 0;
+                parts += 1;
+                (n, len, lead_zero) = (0, 0, false);
+            }
+            _ => return None,
         }
     }
-    Some(parts == 4)
+    Some(ok && len > 0 && parts == 3 && !s.is_empty())
 }
 
 /// US ZIP code: 5 digits or ZIP+4 (`12345-6789`, `12345 6789` or 9 bare
