@@ -52,11 +52,11 @@ impl Keywords {
         }
     }
 
-    /// Calls `f` with the start of every (non-overlapping) occurrence.
-    fn each(&self, text: &[u8], mut f: impl FnMut(usize)) {
+    /// Calls `f` with the span of every (non-overlapping) occurrence.
+    fn each(&self, text: &[u8], mut f: impl FnMut(usize, usize)) {
         match self {
-            Keywords::Packed(p) => p.find_iter(text).for_each(|m| f(m.start())),
-            Keywords::Automaton(a) => a.find_iter(text).for_each(|m| f(m.start())),
+            Keywords::Packed(p) => p.find_iter(text).for_each(|m| f(m.start(), m.end())),
+            Keywords::Automaton(a) => a.find_iter(text).for_each(|m| f(m.start(), m.end())),
         }
     }
 }
@@ -352,20 +352,20 @@ pub(crate) fn candidates(
         }
     }
     if let Some(names) = names {
-        names.each(text, |s| {
-            if (s == 0 || !text[s - 1].is_ascii_alphanumeric()) && name_follows(text, s) {
+        names.each(text, |s, e| {
+            if (s == 0 || !text[s - 1].is_ascii_alphanumeric()) && name_follows(text, e) {
                 out.push(Start::new(s, Kind::Name));
             }
         });
     }
 }
 
-/// Whether a name can follow a keyword at `s` as the name pattern reads
-/// it: a word (`Patient`), `.`, a quote, blanks, `:` or `=`, blanks, a
-/// quote; or a title (`Mr`), then a dot or a space, and blanks; then a
-/// capital and a small letter. Every keyword that matches at `s` is tried.
-fn name_follows(text: &[u8], s: usize) -> bool {
-    use super::shapes::{NAME_TITLES, NAME_WORDS};
+/// Whether a name can follow a keyword of [`super::shapes::name_keywords`]
+/// that ends at `e`, as the name pattern reads it: after a word
+/// (`Patient`), `.`, a quote, blanks, `:` or `=`, blanks, a quote; after a
+/// title with its dot or space (`Mr.`), blanks; then a capital and a small
+/// letter.
+fn name_follows(text: &[u8], e: usize) -> bool {
     let at = |i: usize| text.get(i).copied().unwrap_or(0);
     let skip = |i: &mut usize, set: &[u8], many: bool| {
         while set.contains(&at(*i)) {
@@ -375,32 +375,19 @@ fn name_follows(text: &[u8], s: usize) -> bool {
             }
         }
     };
-    let name_at = |i: usize| at(i).is_ascii_uppercase() && at(i + 1).is_ascii_lowercase();
-    let starts = |k: &str| at(s) == k.as_bytes()[0] && text[s..].starts_with(k.as_bytes());
-    let word = NAME_WORDS.iter().any(|k| {
-        if !starts(k) {
-            return false;
-        }
-        let mut i = s + k.len();
+    let mut i = e;
+    // Titles are searched with what follows them; words end with a letter.
+    if at(e - 1).is_ascii_alphabetic() {
         skip(&mut i, b".", false);
         skip(&mut i, b"\"'", false);
         skip(&mut i, b" \t", true);
         skip(&mut i, b":=", false);
         skip(&mut i, b" \t", true);
         skip(&mut i, b"\"'", false);
-        name_at(i)
-    });
-    word || NAME_TITLES.iter().any(|k| {
-        if !starts(k) {
-            return false;
-        }
-        let mut i = s + k.len();
-        matches!(at(i), b'.' | b' ') && {
-            i += 1;
-            skip(&mut i, b" \t", true);
-            name_at(i)
-        }
-    })
+    } else {
+        skip(&mut i, b" \t", true);
+    }
+    at(i).is_ascii_uppercase() && at(i + 1).is_ascii_lowercase()
 }
 
 /// The words with a digit among their first six bytes that pass
@@ -435,7 +422,7 @@ fn digit_words(text: &[u8], known: Known, out: &mut Vec<Start>) {
             Gate::Digits
                 if known.digits
                     && !at_sign
-                    && !matches!((r, text.get(d + r)), (_, Some(b'-')) | (5..=6, Some(b' '))) =>
+                    && !zip4_or_street(text, d, r) =>
             {
                 out.push(Start::new(ws, Kind::Digits));
             }
@@ -454,6 +441,17 @@ fn digit_words(text: &[u8], known: Known, out: &mut Vec<Start>) {
                 _ => {}
             }
         }
+    }
+}
+
+/// Whether a run of `r` (five or more) digits at `d` may go on as a ZIP+4
+/// or NDC (`62701-1234`) or as an address (`12345 Main St`, `12345 5th`).
+fn zip4_or_street(text: &[u8], d: usize, r: usize) -> bool {
+    let at = |i: usize| text.get(i).copied().unwrap_or(0);
+    match at(d + r) {
+        b'-' => true,
+        b' ' => r <= 6 && (at(d + r + 1).is_ascii_uppercase() || at(d + r + 1).is_ascii_digit()),
+        _ => false,
     }
 }
 
