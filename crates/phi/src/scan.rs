@@ -357,6 +357,18 @@ impl Scanner {
         if shape == Shape::Date && shapes::is_timestamp(bytes, e) {
             return None;
         }
+        // A lone five-digit number (a ZIP code and nothing else) is one only
+        // with context: checked first, since response sizes and counts are
+        // everywhere in logs and this is cheaper than validation.
+        if shape == Shape::Digits
+            && e - s == 5
+            && key_sig.pos & bit(PhiType::ZipCode) == 0
+            && shapes::base::ZIP5 < self.config.threshold
+            && !shapes::after_state_code(bytes, s)
+            && !context::maybe_zip_context(bytes, s, e, self.config.window)
+        {
+            return None;
+        }
         let cands = shapes::classify(shape, bytes.get(s..e)?);
         let (kept, n, mask) = self.validated(cands.as_slice(), text.get(s..e)?);
         if n == 0 {
@@ -370,17 +382,6 @@ impl Scanner {
                 0.0
             };
         if best_possible < self.config.threshold {
-            return None;
-        }
-        // A lone five-digit number is a ZIP code only with context: skip the
-        // automaton when no ZIP word can be in the window.
-        if shape == Shape::Digits
-            && mask == bit(PhiType::ZipCode)
-            && key_sig.pos & mask == 0
-            && kept[0].1 < self.config.threshold
-            && !shapes::after_state_code(bytes, s)
-            && !context::maybe_zip_context(bytes, s, e, self.config.window)
-        {
             return None;
         }
         let win = self.window_signals(bytes, shape, s, e, mask);
