@@ -350,6 +350,10 @@ fn read_input(input: &InputSpec, max: u64) -> Result<Vec<u8>, String> {
         InputSpec::Stdin => limited(&mut io::stdin().lock(), &mut raw),
         InputSpec::File(p) | InputSpec::Found(p) => {
             let mut f = std::fs::File::open(p).map_err(reason)?;
+            // One allocation of the right size, not a doubling series.
+            if let Ok(m) = f.metadata() {
+                raw.reserve(usize::try_from(m.len().min(max.saturating_add(1))).unwrap_or(0));
+            }
             limited(&mut f, &mut raw)
         }
     }
@@ -388,31 +392,39 @@ fn write_findings(
     found: &[Found],
     args: &ScanArgs,
 ) -> io::Result<()> {
+    use std::fmt::Write as _;
     let mut buf = String::with_capacity(256);
+    let mut text = String::new();
     for f in found {
         let value = bytes.get(f.start..f.end).unwrap_or_default();
-        let text = if args.show_text {
-            String::from_utf8_lossy(value).into_owned()
+        text.clear();
+        if args.show_text {
+            text.push_str(&String::from_utf8_lossy(value));
         } else {
-            mask(value)
-        };
+            text.push_str(&mask(value));
+        }
         let score = if f.score.is_finite() {
             (f.score * 1000.0).round() / 1000.0
         } else {
             0.0
         };
         let sh = f.ty.safe_harbor();
-        let category = format!("{} {}", sh.letter(), sh.name());
         buf.clear();
         match args.format {
             ScanFormat::Jsonl => {
                 buf.push_str("{\"path\":");
                 json_str(&mut buf, path);
-                buf.push_str(&format!(
-                    ",\"line\":{},\"start\":{},\"end\":{},\"type\":\"{}\",\"score\":{score},\"safe_harbor\":",
-                    f.line, f.start, f.end, f.ty.name()
-                ));
-                json_str(&mut buf, &category);
+                // Writing to a String cannot fail.
+                let _ = write!(
+                    buf,
+                    ",\"line\":{},\"start\":{},\"end\":{},\"type\":\"{}\",\"score\":{score},\"safe_harbor\":\"{} {}\"",
+                    f.line,
+                    f.start,
+                    f.end,
+                    f.ty.name(),
+                    sh.letter(),
+                    sh.name()
+                );
                 buf.push_str(",\"text\":");
                 json_str(&mut buf, &text);
                 if let Some(k) = &f.key {
@@ -423,14 +435,16 @@ fn write_findings(
             }
             ScanFormat::Table => {
                 let text: String = text.chars().filter(|c| !c.is_control()).collect();
-                buf.push_str(&format!(
-                    "{:<40}  {:<15}  {:<22}  {score:>5.2}  {:<20}  {:<24}  {text}\n",
+                let category = format!("{} {}", sh.letter(), sh.name());
+                let _ = writeln!(
+                    buf,
+                    "{:<40}  {:<15}  {:<22}  {score:>5.2}  {:<20}  {:<24}  {text}",
                     format!("{path}:{}", f.line),
                     format!("{}-{}", f.start, f.end),
                     f.ty.name(),
                     category,
                     f.key.as_deref().unwrap_or("-"),
-                ));
+                );
             }
         }
         out.write_all(buf.as_bytes())?;

@@ -121,27 +121,39 @@ pub(crate) fn scan_with(scanner: &dyn Detect, bytes: &[u8], layout: Layout, out:
 }
 
 /// Sorts the findings appended since `from` and merges duplicates (same
-/// span and type): the best score and the first key win.
+/// span and type): the best score and a key win (the smallest, when two
+/// keys found the same value). In place: a document's findings may be many.
 fn finish(out: &mut Vec<Found>, from: usize) {
-    let tail = &mut out[from..];
-    tail.sort_by(|a, b| {
+    let Some(tail) = out.get_mut(from..) else {
+        return;
+    };
+    tail.sort_unstable_by(|a, b| {
         (a.start, a.end, a.ty)
             .cmp(&(b.start, b.end, b.ty))
-            .then(b.key.is_some().cmp(&a.key.is_some()))
+            .then_with(|| match (&a.key, &b.key) {
+                (Some(x), Some(y)) => x.cmp(y),
+                (x, y) => y.is_some().cmp(&x.is_some()),
+            })
     });
-    let mut kept: Vec<Found> = Vec::with_capacity(tail.len());
-    for f in out.drain(from..) {
-        match kept.last_mut() {
-            Some(k) if (k.start, k.end, k.ty) == (f.start, f.end, f.ty) => {
-                k.score = k.score.max(f.score);
-                if k.key.is_none() {
-                    k.key = f.key;
-                }
+    let mut kept = 0;
+    for r in 1..tail.len() {
+        let same = (tail[kept].start, tail[kept].end, tail[kept].ty)
+            == (tail[r].start, tail[r].end, tail[r].ty);
+        if same {
+            let (score, key) = (tail[r].score, tail[r].key.take());
+            let k = &mut tail[kept];
+            k.score = k.score.max(score);
+            if k.key.is_none() {
+                k.key = key;
             }
-            _ => kept.push(f),
+        } else {
+            kept += 1;
+            tail.swap(kept, r);
         }
     }
-    out.extend(kept);
+    if !tail.is_empty() {
+        out.truncate(from + kept + 1);
+    }
 }
 
 /// Plain text: each line, then the query strings in it.
@@ -169,6 +181,14 @@ pub(crate) enum Origin<'m> {
 }
 
 impl Origin<'_> {
+    /// The origin of the text from its offset `k` on.
+    pub(crate) fn shifted(&self, k: usize) -> Origin<'_> {
+        match self {
+            Origin::At(base) => Origin::At(base + k),
+            Origin::Mapped(map) => Origin::Mapped(map.get(k..).unwrap_or_default()),
+        }
+    }
+
     /// The document offset of text offset `i` (`i` ≤ text length).
     pub(crate) fn at(&self, i: usize) -> usize {
         match self {

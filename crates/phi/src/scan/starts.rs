@@ -419,11 +419,7 @@ fn digit_words(text: &[u8], known: Known, out: &mut Vec<Start>) {
         };
         match gated {
             Gate::No => {}
-            Gate::Digits
-                if known.digits
-                    && !at_sign
-                    && !zip4_or_street(text, d, r) =>
-            {
+            Gate::Digits if known.digits && !at_sign && !zip4_or_street(text, d, r) => {
                 out.push(Start::new(ws, Kind::Digits));
             }
             Gate::Ip4 if known.ip4 && !at_sign => {

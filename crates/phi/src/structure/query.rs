@@ -40,17 +40,32 @@ fn scan_params(ctx: &mut Ctx<'_, '_>, text: &[u8], start: usize, end: usize, ori
             .map_or(end, |n| p + n);
         let param = &text[p..stop];
         if let Some(eq) = memchr::memchr(b'=', param) {
-            let (name, _) = decode(&param[..eq], p, origin);
-            let name = String::from_utf8_lossy(&name).into_owned();
+            let raw_name = &param[..eq];
+            let name = if encoded(raw_name) {
+                String::from_utf8_lossy(&decode(raw_name, p, origin).0).into_owned()
+            } else {
+                String::from_utf8_lossy(raw_name).into_owned()
+            };
+            let key = (!name.is_empty()).then_some(name.as_str());
             let v_at = p + eq + 1;
-            let (v, m) = decode(&text[v_at..stop], v_at, origin);
-            if !v.is_empty() {
-                let key = (!name.is_empty()).then_some(name.as_str());
-                ctx.scan_plain(&v, Origin::Mapped(&m), key);
+            let raw = &text[v_at..stop];
+            if encoded(raw) {
+                let (v, m) = decode(raw, v_at, origin);
+                if !v.is_empty() {
+                    ctx.scan_plain(&v, Origin::Mapped(&m), key);
+                }
+            } else if !raw.is_empty() {
+                // Nothing to decode: the bytes as they are, where they are.
+                ctx.scan_plain(raw, origin.shifted(v_at), key);
             }
         }
         p = stop + 1;
     }
+}
+
+/// Whether `raw` has anything [`decode`] changes.
+fn encoded(raw: &[u8]) -> bool {
+    memchr::memchr2(b'%', b'+', raw).is_some()
 }
 
 /// Percent-decodes `raw` (at text offset `at`): the decoded bytes and their
