@@ -59,7 +59,7 @@ const MAX_LEN: usize = 256;
 /// - `US_BANK_ROUTING`: Federal Reserve prefix, 3-7-1 checksum.
 /// - `PHONE_NUMBER`: NANP area code and exchange rules; 555-01XX is fictional.
 /// - `ICD10_CODE`: ICD-10-CM category shape, optional subcategory.
-/// - `NDC`: segment forms, no all-zero segment.
+/// - `NDC`: segment forms, a labeler code other than zero.
 /// - `DATE_OF_BIRTH`: a real calendar date, year 1880–2030.
 /// - `IP_ADDRESS`: IPv4 (no leading zeros) or IPv6.
 /// - `EMAIL_ADDRESS`: dot-atom local part, host names, alphabetic TLD.

@@ -29,14 +29,14 @@ const STRICT: [PhiType; 6] = [
 ];
 
 /// Floors (precision, recall) for the other types. Measured on this
-/// corpus (seed and scale above) on 2026-11-28 at 20:53 UTC: ≥ 0.99 on both
-/// for every type but NDC recall (0.94: the validator rejects all-zero
-/// package codes such as `-0`/`-00`, which the corpus generates). An earlier
-/// scanner had ZIP_CODE precision at 0.88 (5-digit response sizes right
-/// after a `zip=` parameter taken for ZIPs), hence its lower floor. The
-/// floors leave room for tuning yet sit far above what shape-only guessing
-/// gives (unvalidated 5- and 7–8-digit numbers are everywhere in logs), so
-/// a regression in context scoring fails the test.
+/// corpus (seed and scale above) on 2026-11-28: ≥ 0.99 on both for every
+/// type (NDC recall was 0.94 while the validator rejected zero package
+/// codes such as `-0`/`-00`, which are the firm's to assign and real). An
+/// earlier scanner had ZIP_CODE precision at 0.88 (5-digit response sizes
+/// right after a `zip=` parameter taken for ZIPs), hence its lower floor.
+/// The floors leave room for tuning yet sit far above what shape-only
+/// guessing gives (unvalidated 5- and 7–8-digit numbers are everywhere in
+/// logs), so a regression in context scoring fails the test.
 fn floor(ty: PhiType) -> (f64, f64) {
     match ty {
         t if STRICT.contains(&t) => (0.97, 0.97),

@@ -55,7 +55,8 @@ const NDC_FORMS: [[usize; 3]; 4] = [[4, 4, 2], [5, 3, 2], [5, 4, 1], [5, 4, 2]];
 /// one of the forms 4-4-2, 5-3-2, 5-4-1 (10 digits, FDA) or 5-4-2 (11
 /// digits, the zero-padded HIPAA form), or the 11-digit form bare. A bare
 /// 10-digit number is not accepted: its segmentation is ambiguous and most
-/// such numbers are phone numbers or ids. No segment may be all zeros.
+/// such numbers are phone numbers or ids. The labeler code (assigned by the
+/// FDA) is never zero; product and package codes may be.
 pub(super) fn ndc(s: &[u8]) -> bool {
     let mut segments = s.split(|&b| b == b'-');
     let (Some(a), b, c, None) = (
@@ -80,8 +81,9 @@ pub(super) fn ndc(s: &[u8]) -> bool {
             return false;
         }
     }
-    let [l1, l2, _] = lens;
-    d.number(0, l1) != 0 && d.number(l1, l1 + l2) != 0 && d.number(l1 + l2, d.len) != 0
+    // The FDA assigns labeler codes (none is zero); product and package
+    // codes are the firm's own, and zero is one of them (`-00`, `-0`).
+    d.number(0, lens[0]) != 0
 }
 
 #[cfg(test)]
@@ -118,14 +120,15 @@ mod tests {
             "00093-7146-5",
             "00002-3227-30",
             "00002322730",
+            "0002-3227-00",
+            "50090-0347-0",
         ] {
             assert!(ndc(ok.as_bytes()), "{ok}");
         }
         for bad in [
             "0002322730",
             "0000-3227-30",
-            "00002-0000-30",
-            "0002-3227-00",
+            "00000-3227-30",
             "002-3227-30",
             "0002-3227-3a",
             "0002--3227-30",
