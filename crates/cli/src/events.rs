@@ -11,6 +11,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use phiwatch_decode::{DecoderConfig, FieldMapping, Format};
 use phiwatch_event::Timestamp;
 use phiwatch_ingest::{resolve_inputs, Ingest, IngestConfig, Order};
+use phiwatch_phi::{
+    redact, scan_document, Found, Layout, PhiType, RedactMode, ScanConfig, Scanner,
+};
 
 use crate::diag::{write_summary, StderrSink};
 use crate::output::{
@@ -39,6 +42,13 @@ pub struct EventsArgs {
     /// `arrival` prints events as decoded (fastest).
     #[arg(long, value_enum, default_value_t = OrderArg::Time)]
     pub order: OrderArg,
+
+    /// Print field values as they are. By default identifiers found in them
+    /// (SSNs, record numbers, dates of birth, names, emails, phone numbers
+    /// and the other types of `phiwatch scan`, but not IP addresses) are
+    /// masked to their last four letters or digits.
+    #[arg(long)]
+    pub show_phi: bool,
 }
 
 /// Where logs come from and how they are read: shared by every command that
@@ -215,11 +225,18 @@ fn write_events(
     if args.format == EventFormat::Table {
         table_header(out)?;
     }
+    let mut masker = (!args.show_phi).then(|| Masker::new(args.format == EventFormat::Jsonl));
+    let mut line = Vec::with_capacity(4096);
     let mut n: u64 = 0;
     while let Some(ev) = run.next() {
+        line.clear();
         match args.format {
-            EventFormat::Jsonl => write_jsonl(out, &ev, &sources, args.fields, &mut buf)?,
-            EventFormat::Table => write_table(out, &ev)?,
+            EventFormat::Jsonl => write_jsonl(&mut line, &ev, &sources, args.fields, &mut buf)?,
+            EventFormat::Table => write_table(&mut line, &ev)?,
+        }
+        match masker.as_mut() {
+            Some(m) => out.write_all(m.mask(&line))?,
+            None => out.write_all(&line)?,
         }
         n += 1;
         if n.is_multiple_of(8192) {
@@ -229,6 +246,80 @@ fn write_events(
         }
     }
     Ok(())
+}
+
+/// Masks the identifiers in printed events: the PHI scanner over each
+/// printed line, every type but IP addresses (the network data the events
+/// are about), masked to the last four letters or digits. A JSON line is
+/// scanned as JSON (values under their key paths) and only identifiers in
+/// string values are masked: numbers are measurements the normalizer wrote
+/// (bytes, durations, ports), and masking only letters and digits inside
+/// strings keeps the line valid JSON.
+struct Masker {
+    scanner: Scanner,
+    json: bool,
+    found: Vec<Found>,
+    out: Vec<u8>,
+}
+
+impl Masker {
+    fn new(json: bool) -> Masker {
+        let types = PhiType::ALL
+            .iter()
+            .copied()
+            .filter(|t| *t != PhiType::IpAddress)
+            .collect();
+        Masker {
+            scanner: Scanner::new(ScanConfig {
+                types,
+                ..ScanConfig::default()
+            }),
+            json,
+            found: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// `line` with its identifiers masked.
+    fn mask<'a>(&'a mut self, line: &'a [u8]) -> &'a [u8] {
+        self.found.clear();
+        let layout = if self.json {
+            Layout::Ndjson
+        } else {
+            Layout::Text
+        };
+        scan_document(&self.scanner, line, layout, &mut self.found);
+        if self.json {
+            let strings = json_strings(line);
+            self.found
+                .retain(|f| strings.iter().any(|&(s, e)| s <= f.start && f.end <= e));
+        }
+        if self.found.is_empty() {
+            return line;
+        }
+        self.out.clear();
+        redact(line, &self.found, &RedactMode::Mask, &mut self.out);
+        &self.out
+    }
+}
+
+/// The spans of the contents of the JSON string literals in `line` (between
+/// the quotes).
+fn json_strings(line: &[u8]) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while let Some(q) = line[i..].iter().position(|b| *b == b'"').map(|k| i + k) {
+        let mut j = q + 1;
+        while j < line.len() && line[j] != b'"' {
+            j += if line[j] == b'\\' { 2 } else { 1 };
+        }
+        spans.push((q + 1, j.min(line.len())));
+        i = j + 1;
+        if i >= line.len() {
+            break;
+        }
+    }
+    spans
 }
 
 pub fn progress_bar(run: &Ingest, quiet: bool) -> Option<ProgressBar> {

@@ -243,3 +243,39 @@ fn json_lines_with_a_mapping_file() {
     let out = phiwatch(&["events", data, "--mapping", "no/such/mapping.toml"], None);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn events_mask_identifiers_unless_asked() {
+    let log = b"10.1.2.3 - - [28/Nov/2026:10:00:00 +0000] \"GET /api/patients?ssn=536-22-8741&dob=1980-02-14&mrn=7012345 HTTP/1.1\" 200 112432000 \"-\" \"curl/8.5.0\"\n";
+    let masked = phiwatch(&["events", "-", "-q"], Some(log));
+    assert_eq!(masked.status.code(), Some(0));
+    let ev = &jsonl(&masked)[0];
+    let url = ev["fields"]["url.original"].as_str().unwrap();
+    assert_eq!(
+        url,
+        "/api/patients?ssn=***-**-8741&dob=****-02-14&mrn=***2345"
+    );
+    assert_eq!(ev["raw"]["request"], format!("GET {url} HTTP/1.1"));
+    // IP addresses and numbers are left as they are (and the line stays JSON).
+    assert_eq!(ev["fields"]["source.ip"], "10.1.2.3");
+    assert_eq!(ev["fields"]["http.response.body.bytes"], 112_432_000);
+    let text = String::from_utf8_lossy(&masked.stdout);
+    assert!(
+        !text.contains("536-22-8741") && !text.contains("1980-02-14"),
+        "{text}"
+    );
+    // The table masks too.
+    let table = phiwatch(&["events", "-", "-q", "--format", "table"], Some(log));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("***-**-8741") && !text.contains("536-22-8741"),
+        "{text}"
+    );
+    // --show-phi prints the values as logged.
+    let shown = phiwatch(&["events", "-", "-q", "--show-phi"], Some(log));
+    let ev = &jsonl(&shown)[0];
+    assert_eq!(
+        ev["fields"]["url.original"],
+        "/api/patients?ssn=536-22-8741&dob=1980-02-14&mrn=7012345"
+    );
+}

@@ -526,7 +526,12 @@ pub fn key_is_name(norm: &str) -> bool {
 
 /// Generic last segments that say nothing alone: the segment before them is
 /// kept too (`patient.id` → `patientid`).
-const GENERIC: &[&str] = &["id", "value", "number", "no", "num", "code", "text", "val"];
+const GENERIC: &[&str] = &[
+    "id", "value", "number", "no", "num", "code", "text", "val",
+    // `user.name`, `host.name`, `file.name` (ECS): not a person's name;
+    // `patient.name` still is.
+    "name",
+];
 
 /// Normalizes a key into `buf`: the last segment of a path (`a.b[0].c` →
 /// `c`, array indexes skipped; a generic last segment such as `id` keeps the one before it),
@@ -612,6 +617,9 @@ mod tests {
         assert_eq!(norm("Date-Of Birth"), "dateofbirth");
         assert_eq!(norm("patient.id"), "patientid");
         assert_eq!(norm("name[0].given[0]"), "given");
+        assert_eq!(norm("fields.user.name"), "username");
+        assert_eq!(norm("patient.name"), "patientname");
+        assert_eq!(norm("name"), "name");
         assert_eq!(norm(""), "");
         assert_eq!(norm(&"x".repeat(100)).len(), 64);
     }
