@@ -32,7 +32,10 @@
 mod docs;
 mod ids;
 mod logs;
+mod mixed;
 mod tables;
+
+pub use mixed::mixed_logs;
 
 use crate::types::PhiType;
 

@@ -156,18 +156,12 @@ fn finish(out: &mut Vec<Found>, from: usize) {
     }
 }
 
-/// Plain text: each line, then the query strings in it.
+/// Plain text: all of it in one pass, then the query strings in it. The
+/// same as line by line (no shape spans a line break, a line break is a
+/// boundary like the text's ends, and context windows stop at line breaks),
+/// without a scanner call per line.
 fn scan_text(ctx: &mut Ctx<'_, '_>, bytes: &[u8], base: usize) {
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-        let mut line = &bytes[start..end];
-        if line.last() == Some(&b'\r') {
-            line = &line[..line.len() - 1];
-        }
-        ctx.scan(line, Origin::At(base + start), None);
-        start = end + 1;
-    }
+    ctx.scan(bytes, Origin::At(base), None);
 }
 
 /// Where the bytes being scanned sit in the document.

@@ -285,3 +285,40 @@ proptest::proptest! {
         }
     }
 }
+
+/// Plain text scanned in one pass finds what scanning it line by line
+/// finds, on every document of the labeled corpus and on mixed log text.
+#[test]
+fn text_in_one_pass_equals_line_by_line() {
+    let scanner = Scanner::new(crate::ScanConfig::default());
+    let mut texts: Vec<String> = crate::corpus::generate(3, 2)
+        .docs
+        .into_iter()
+        .map(|d| d.text)
+        .collect();
+    texts.push(crate::corpus::mixed_logs(5, 200_000));
+    texts.push("a\r\nssn 536-22-8741\r\n1::\nPatient Jane Doe\n\n?x=536-22-8741".into());
+    let mut total = 0;
+    for text in &texts {
+        let bytes = text.as_bytes();
+        let mut whole = Vec::new();
+        scan_document(&scanner, bytes, Layout::Text, &mut whole);
+        let mut lines = Vec::new();
+        let mut start = 0;
+        for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            let mut found = Vec::new();
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            scan_document(&scanner, line, Layout::Text, &mut found);
+            for mut f in found {
+                f.start += start;
+                f.end += start;
+                f.line = n as u64 + 1;
+                lines.push(f);
+            }
+            start += bytes[start..].iter().position(|b| *b == b'\n').map_or(0, |i| i + 1);
+        }
+        assert_eq!(whole, lines);
+        total += whole.len();
+    }
+    assert!(total > 1000, "{total}");
+}
