@@ -2,8 +2,10 @@
 //! with `--redact`, a filter that writes the input with its identifiers
 //! replaced.
 
+mod stream;
+
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -15,6 +17,7 @@ use phiwatch_phi::{
 
 use crate::output::{json_str, open_output, written};
 use crate::{exit, CliError};
+use stream::{Block, Failure};
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
@@ -71,7 +74,8 @@ pub struct ScanArgs {
     #[arg(short = 'o', long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 
-    /// Largest input read, in bytes (after decompression).
+    /// Largest input read whole (JSON, CSV; plain text is streamed in
+    /// blocks), in bytes (after decompression).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
     pub max_bytes: u64,
 
@@ -160,35 +164,35 @@ pub fn run(args: ScanArgs) -> Result<u8, CliError> {
     if let (Some(o), None, ScanFormat::Table) = (out.as_mut(), &mode, args.format) {
         written(table_header(o), "findings")?;
     }
-    let mut found = Vec::new();
     for input in &resolved.inputs {
         let path = input.display();
-        let bytes = match read_input(input, args.max_bytes) {
-            Ok(b) => b,
-            Err(e) => {
+        let dest = match (&mode, &mirror, out.as_deref_mut()) {
+            (Some(m), Some(dir), _) => {
+                Dest::Mirror(dir.join(relative(input, &args.paths)), None, m)
+            }
+            (Some(m), None, Some(o)) => Dest::Redacted(o, m),
+            (None, _, Some(o)) => Dest::Findings(o),
+            // Without a mirror directory there is an output.
+            (Some(_), None, None) | (None, _, None) => continue,
+        };
+        let mut pass = Pass {
+            scanner: &scanner,
+            args: &args,
+            path: &path,
+            dest,
+            found: Vec::new(),
+            redacted: Vec::new(),
+            by: BTreeMap::new(),
+        };
+        let layout = args.layout.layout();
+        match stream::each_block(input, layout, args.max_bytes, |b| pass.block(b)) {
+            Ok(bytes) => tally.add(&path, bytes, pass.by),
+            Err(Failure::Read(e)) => {
                 let msg = format!("{path}: {e}");
                 eprintln!("phiwatch: {}", scrub(&guard, &msg, true));
                 failed = true;
-                continue;
             }
-        };
-        found.clear();
-        scan_document(&scanner, &bytes, args.layout.layout(), &mut found);
-        tally.add(&path, bytes.len() as u64, &found);
-        match (&mode, &mirror, out.as_mut()) {
-            (Some(m), Some(dir), _) => {
-                let target = dir.join(relative(input, &args.paths));
-                write_redacted_file(&target, &bytes, &found, m)?;
-            }
-            (Some(m), None, Some(o)) => {
-                let mut buf = Vec::with_capacity(bytes.len());
-                redact(&bytes, &found, m, &mut buf);
-                written(o.write_all(&buf), "the redacted output")?;
-            }
-            (None, _, Some(o)) => {
-                written(write_findings(o, &path, &bytes, &found, &args), "findings")?
-            }
-            _ => {}
+            Err(Failure::Fatal(e)) => return Err(e),
         }
     }
     if let Some(mut o) = out {
@@ -323,58 +327,71 @@ fn relative(input: &InputSpec, args: &[String]) -> PathBuf {
     }
 }
 
-fn write_redacted_file(
-    target: &Path,
-    bytes: &[u8],
-    found: &[Found],
-    mode: &RedactMode,
-) -> Result<(), CliError> {
+/// Where the findings or the redacted text of one input go.
+enum Dest<'a> {
+    /// Findings, to the output.
+    Findings(&'a mut dyn Write),
+    /// The input redacted, to the output.
+    Redacted(&'a mut dyn Write, &'a RedactMode),
+    /// The input redacted, to its file under the mirror directory (created
+    /// at the first block, appended to at the next ones).
+    Mirror(PathBuf, Option<std::fs::File>, &'a RedactMode),
+}
+
+/// One input being scanned: where it goes and what was found in it so far.
+struct Pass<'a> {
+    scanner: &'a Scanner,
+    args: &'a ScanArgs,
+    path: &'a str,
+    dest: Dest<'a>,
+    /// The findings of the current block (in its coordinates).
+    found: Vec<Found>,
+    /// The current block redacted.
+    redacted: Vec<u8>,
+    /// Counts by type in the blocks so far.
+    by: BTreeMap<PhiType, u64>,
+}
+
+impl Pass<'_> {
+    /// Scans one block of the input and writes what it gives.
+    fn block(&mut self, block: &Block<'_>) -> Result<(), CliError> {
+        self.found.clear();
+        scan_document(self.scanner, block.bytes, block.layout, &mut self.found);
+        for f in &self.found {
+            *self.by.entry(f.ty).or_insert(0) += 1;
+        }
+        let (out, mode) = match &mut self.dest {
+            Dest::Findings(o) => {
+                let r = write_findings(*o, self.path, block, &self.found, self.args);
+                return written(r, "findings");
+            }
+            Dest::Redacted(o, m) => (&mut **o, *m),
+            Dest::Mirror(target, file, m) => {
+                let f = match file {
+                    Some(f) => f,
+                    None => file.insert(create_file(target)?),
+                };
+                self.redacted.clear();
+                redact(block.bytes, &self.found, m, &mut self.redacted);
+                f.write_all(&self.redacted)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
+                return Ok(());
+            }
+        };
+        self.redacted.clear();
+        redact(block.bytes, &self.found, mode, &mut self.redacted);
+        written(out.write_all(&self.redacted), "the redacted output")
+    }
+}
+
+/// Creates `target` and the directories above it.
+fn create_file(target: &Path) -> Result<std::fs::File, CliError> {
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent)
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
     }
-    let mut buf = Vec::with_capacity(bytes.len());
-    redact(bytes, found, mode, &mut buf);
-    std::fs::write(target, &buf)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
-    Ok(())
-}
-
-/// Reads an input whole, decompressing gzip and zstd (by magic bytes), at
-/// most `max` bytes.
-fn read_input(input: &InputSpec, max: u64) -> Result<Vec<u8>, String> {
-    let reason = |e: io::Error| e.kind().to_string();
-    let mut raw = Vec::new();
-    let limited = |r: &mut dyn Read, buf: &mut Vec<u8>| r.take(max + 1).read_to_end(buf);
-    match input {
-        InputSpec::Stdin => limited(&mut io::stdin().lock(), &mut raw),
-        InputSpec::File(p) | InputSpec::Found(p) => {
-            let mut f = std::fs::File::open(p).map_err(reason)?;
-            // One allocation of the right size, not a doubling series.
-            if let Ok(m) = f.metadata() {
-                raw.reserve(usize::try_from(m.len().min(max.saturating_add(1))).unwrap_or(0));
-            }
-            limited(&mut f, &mut raw)
-        }
-    }
-    .map_err(reason)?;
-    let mut out = Vec::new();
-    let result = if raw.starts_with(&[0x1f, 0x8b]) {
-        limited(&mut flate2::read::MultiGzDecoder::new(&raw[..]), &mut out)
-            .map_err(|e| format!("not valid gzip data ({})", e.kind()))
-    } else if raw.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        zstd::stream::read::Decoder::new(&raw[..])
-            .and_then(|mut d| limited(&mut d, &mut out))
-            .map_err(|e| format!("not valid zstd data ({})", e.kind()))
-    } else {
-        out = raw;
-        Ok(0)
-    };
-    result?;
-    if out.len() as u64 > max {
-        return Err(format!("larger than --max-bytes {max}"));
-    }
-    Ok(out)
+    std::fs::File::create(target)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()).into())
 }
 
 fn table_header(out: &mut dyn Write) -> io::Result<()> {
@@ -385,10 +402,12 @@ fn table_header(out: &mut dyn Write) -> io::Result<()> {
     )
 }
 
+/// Writes the findings of `block` (in its coordinates) with their offsets
+/// and lines in the whole input.
 fn write_findings(
     out: &mut dyn Write,
     path: &str,
-    bytes: &[u8],
+    block: &Block<'_>,
     found: &[Found],
     args: &ScanArgs,
 ) -> io::Result<()> {
@@ -396,7 +415,12 @@ fn write_findings(
     let mut buf = String::with_capacity(256);
     let mut text = String::new();
     for f in found {
-        let value = bytes.get(f.start..f.end).unwrap_or_default();
+        let value = block.bytes.get(f.start..f.end).unwrap_or_default();
+        let (line, start, end) = (
+            f.line + block.lines,
+            f.start + block.offset,
+            f.end + block.offset,
+        );
         text.clear();
         if args.show_text {
             text.push_str(&String::from_utf8_lossy(value));
@@ -418,9 +442,9 @@ fn write_findings(
                 let _ = write!(
                     buf,
                     ",\"line\":{},\"start\":{},\"end\":{},\"type\":\"{}\",\"score\":{score},\"safe_harbor\":\"{} {}\"",
-                    f.line,
-                    f.start,
-                    f.end,
+                    line,
+                    start,
+                    end,
                     f.ty.name(),
                     sh.letter(),
                     sh.name()
@@ -439,8 +463,8 @@ fn write_findings(
                 let _ = writeln!(
                     buf,
                     "{:<40}  {:<15}  {:<22}  {score:>5.2}  {:<20}  {:<24}  {text}",
-                    format!("{path}:{}", f.line),
-                    format!("{}-{}", f.start, f.end),
+                    format!("{path}:{line}"),
+                    format!("{start}-{end}"),
                     f.ty.name(),
                     category,
                     f.key.as_deref().unwrap_or("-"),
@@ -453,11 +477,7 @@ fn write_findings(
 }
 
 impl Tally {
-    fn add(&mut self, path: &str, bytes: u64, found: &[Found]) {
-        let mut by = BTreeMap::new();
-        for f in found {
-            *by.entry(f.ty).or_insert(0u64) += 1;
-        }
+    fn add(&mut self, path: &str, bytes: u64, by: BTreeMap<PhiType, u64>) {
         self.files.push((path.to_string(), bytes, by));
     }
 

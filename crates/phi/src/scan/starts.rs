@@ -338,9 +338,13 @@ pub(crate) fn candidates(
     out: &mut Vec<Start>,
 ) {
     digit_words(text, known, out);
-    // `abcd::`: an IPv6 address without a digit.
-    for at in memchr::memmem::find_iter(text, b"::") {
-        ip6_before(text, at + 1, out);
+    // `abcd::`: an IPv6 address without a digit. (Colons are few; a
+    // substring searcher would cost more to set up than this on short
+    // texts such as query values.)
+    for at in memchr::memchr_iter(b':', text) {
+        if text.get(at + 1) == Some(&b':') && (at == 0 || text[at - 1] != b':') {
+            ip6_before(text, at + 1, out);
+        }
     }
     for at in memchr::memchr_iter(b'@', text) {
         let mut s = at;
@@ -351,7 +355,8 @@ pub(crate) fn candidates(
             out.push(Start::new(s, Kind::Email));
         }
     }
-    if let Some(names) = names {
+    // Every name keyword is three bytes or more.
+    if let Some(names) = names.filter(|_| text.len() >= 3) {
         names.each(text, |s, e| {
             if (s == 0 || !text[s - 1].is_ascii_alphanumeric()) && name_follows(text, e) {
                 out.push(Start::new(s, Kind::Name));
