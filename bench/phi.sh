@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # PHI scan throughput on log text, and Presidio side by side.
-# Writes MB megabytes of synthetic access and application log lines (from the
+# First the scanner itself: phiwatch-phi-bench (crates/bench/src/bin/phi.rs)
+# on 64 MB of generated mixed log text (corpus::mixed_logs: access lines with
+# an IP each and identifiers in some query strings, JSON lines, notes) —
+# Scanner::scan and scan_document (as `phiwatch scan` reads text), medians of
+# RUNS, against a memchr newline count over the same bytes in the same
+# process — and on the dense file below.
+# Then writes MB megabytes of synthetic access and application log lines (from the
 # labeled evaluation corpus, crates/phi/src/corpus; dense: every access line
 # has a client IP and most lines carry an identifier) to
 # bench/corpus/phi/logs.txt (git-ignored), then:
@@ -24,6 +30,7 @@ mb="${1:-50}"
 presidio_mb="${2:-1}"
 runs="${3:-3}"
 cargo build --release --locked -p phiwatch-phi --example phi_corpus
+cargo build --release --locked -p phiwatch-bench --bin phiwatch-phi-bench
 dir=bench/corpus/phi
 file="$dir/logs.txt"
 # Regenerated every run (well under a second): it follows the generator.
@@ -53,6 +60,8 @@ out="bench/results/$(date -u +%F)-phi.txt"
 mkdir -p bench/results
 {
   echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD 2>/dev/null || echo nogit) $(nproc) cores, $(uname -m)"
+  ./target/release/phiwatch-phi-bench 64 "$runs"
+  ./target/release/phiwatch-phi-bench 0 "$runs" "$file"
   echo "corpus: $file, $bytes bytes of access and application log lines"
   phiwatch_mbps=""
   if cargo build --release --locked -p phiwatch >/dev/null 2>&1 &&
