@@ -33,7 +33,10 @@ fn main() -> anyhow::Result<()> {
     let mb: usize = args.first().map_or(Ok(64), |s| s.parse())?;
     let runs: usize = args.get(1).map_or(Ok(5), |s| s.parse())?;
     let (what, text) = match args.get(2) {
-        Some(path) => (path.clone(), String::from_utf8_lossy(&std::fs::read(path)?).into_owned()),
+        Some(path) => (
+            path.clone(),
+            String::from_utf8_lossy(&std::fs::read(path)?).into_owned(),
+        ),
         None => (
             "generated mixed log text".to_string(),
             mixed_logs(0x9E37_79B9_7F4A_7C15, mb << 20),
@@ -55,14 +58,30 @@ fn main() -> anyhow::Result<()> {
         found.len()
     });
     let mbps = |s: f64| bytes / 1e6 / s.max(1e-9);
-    println!("corpus: {what}, {} bytes, {lines} lines (median of {runs})", text.len());
-    println!("{:<44} {:>10} {:>12} {:>10}", "stage", "findings", "MB/s", "vs limit");
-    println!("{:<44} {:>10} {:>12.1} {:>9.1}x", "limit: memchr newline count", "-", mbps(limit), 1.0);
+    println!(
+        "corpus: {what}, {} bytes, {lines} lines (median of {runs})",
+        text.len()
+    );
+    println!(
+        "{:<44} {:>10} {:>12} {:>10}",
+        "stage", "findings", "MB/s", "vs limit"
+    );
+    println!(
+        "{:<44} {:>10} {:>12.1} {:>9.1}x",
+        "limit: memchr newline count",
+        "-",
+        mbps(limit),
+        1.0
+    );
     for (name, n, s) in [
         ("Scanner::scan, all types (one text)", matches, scan),
         ("scan_document, text layout (per line)", findings, doc),
     ] {
-        println!("{name:<44} {n:>10} {:>12.1} {:>9.1}x", mbps(s), s / limit.max(1e-9));
+        println!(
+            "{name:<44} {n:>10} {:>12.1} {:>9.1}x",
+            mbps(s),
+            s / limit.max(1e-9)
+        );
     }
     Ok(())
 }

@@ -315,7 +315,10 @@ fn text_in_one_pass_equals_line_by_line() {
                 f.line = n as u64 + 1;
                 lines.push(f);
             }
-            start += bytes[start..].iter().position(|b| *b == b'\n').map_or(0, |i| i + 1);
+            start += bytes[start..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
         }
         assert_eq!(whole, lines);
         total += whole.len();
