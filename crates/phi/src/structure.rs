@@ -56,9 +56,10 @@ pub struct Found {
 }
 
 /// Guesses the layout of `bytes`: a first non-blank `{` or `[` is JSON (one
-/// document if it parses whole, else NDJSON); a first line with at least two
-/// tabs or commas, repeated in the same number on the next lines, is TSV/CSV;
-/// anything else is text.
+/// document if it parses whole, else NDJSON); a Zeek TSV log (`#separator`
+/// first) is TSV with its `#fields` as the header; a first line with at
+/// least two tabs or commas, repeated in the same number on the next lines,
+/// is TSV/CSV; anything else is text.
 pub fn detect_layout(bytes: &[u8]) -> Layout {
     let first = bytes.iter().position(|b| !b.is_ascii_whitespace());
     match first.map(|i| bytes[i]) {
@@ -69,6 +70,7 @@ pub fn detect_layout(bytes: &[u8]) -> Layout {
                 Layout::Ndjson
             }
         }
+        _ if csv::is_zeek(bytes) => Layout::Csv(b'\t'),
         _ => match csv::sniff(bytes) {
             Some(d) => Layout::Csv(d),
             None => Layout::Text,

@@ -1,6 +1,8 @@
 //! CSV and TSV: the first row is the header; each cell is scanned under its
 //! column's name (the header's own cells without a key). Quoted cells (`"a,b"`, doubled quotes, line breaks inside
-//! quotes) and CRLF line ends are handled.
+//! quotes) and CRLF line ends are handled. Zeek's TSV logs (a `#separator`
+//! line first) take their column names from the `#fields` line; their
+//! other `#` lines (`#path`, `#open`, `#close`, …) are metadata, not data.
 
 use super::{Ctx, Origin};
 
@@ -21,6 +23,11 @@ pub(super) fn sniff(bytes: &[u8]) -> Option<u8> {
             && rest.iter().all(|l| count_outside_quotes(l, d) == n)
             && first.split(|&b| b == d).all(header_like)
     })
+}
+
+/// Whether `bytes` is a Zeek TSV log (its first line `#separator \x09`).
+pub(super) fn is_zeek(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"#separator ")
 }
 
 /// Whether a cell of the first line can be a column name: short, and not a
@@ -125,7 +132,18 @@ pub(super) fn scan(ctx: &mut Ctx<'_, '_>, bytes: &[u8], d: u8) {
     let mut headers: Option<Vec<String>> = None;
     let mut row: Vec<Cell> = Vec::new();
     let mut pos = 0;
+    let zeek = is_zeek(bytes);
     while pos < bytes.len() {
+        if zeek && row.is_empty() && bytes[pos] == b'#' {
+            let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |n| pos + n);
+            let line = &bytes[pos..end];
+            if let Some(fields) = line.strip_prefix(b"#fields").and_then(|f| f.strip_prefix(&[d])) {
+                let text = String::from_utf8_lossy(fields);
+                headers = Some(text.trim_end().split(d as char).map(str::to_owned).collect());
+            }
+            pos = end + 1;
+            continue;
+        }
         let (cell, next, last) = next_cell(bytes, pos, d);
         row.push(cell);
         pos = next;

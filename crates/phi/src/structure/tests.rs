@@ -325,3 +325,25 @@ fn text_in_one_pass_equals_line_by_line() {
     }
     assert!(total > 1000, "{total}");
 }
+
+/// A Zeek TSV log: columns named by `#fields`, metadata lines skipped, so a
+/// nine-digit byte count is no SSN and an address carries its column name.
+#[test]
+fn zeek_tsv_takes_its_header_from_fields() {
+    let log = "#separator \\x09\n#set_separator\t,\n#path\tconn\n#open\t2026-11-02-00-00-00\n\
+#fields\tts\tuid\tid.orig_h\tid.orig_p\torig_bytes\tresp_bytes\n\
+#types\ttime\tstring\taddr\tport\tcount\tcount\n\
+1762041600.123456\tCx1\t10.1.2.3\t52311\t536228741\t219456781\n\
+#close\t2026-11-02-01-00-00\n";
+    assert_eq!(detect_layout(log.as_bytes()), Layout::Csv(b'\t'));
+    let scanner = Scanner::new(crate::ScanConfig::default());
+    let mut found = Vec::new();
+    scan_document(&scanner, log.as_bytes(), Layout::Auto, &mut found);
+    let got: Vec<(PhiType, Option<&str>)> = found.iter().map(|f| (f.ty, f.key.as_deref())).collect();
+    assert_eq!(got, [(PhiType::IpAddress, Some("id.orig_h"))]);
+    assert_eq!(found[0].line, 7);
+    // As plain text, the byte counts read as SSNs.
+    found.clear();
+    scan_document(&scanner, log.as_bytes(), Layout::Text, &mut found);
+    assert!(found.iter().any(|f| f.ty == PhiType::UsSsn));
+}
