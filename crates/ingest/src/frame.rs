@@ -21,8 +21,15 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Wraps `raw` in a decompressor chosen by its first bytes.
-pub(crate) fn decompress(
+/// Wraps `raw` in a decompressor chosen by its first bytes (gzip, one or
+/// more members; zstd, one or more frames; anything else passes through).
+/// The first bytes are read whole even from a pipe that gives them one by
+/// one, and put back in front.
+///
+/// # Errors
+///
+/// Reading the first bytes failed, or the zstd decoder could not start.
+pub fn decompress(
     mut raw: Box<dyn Read + Send>,
 ) -> io::Result<(Box<dyn Read + Send>, Compression)> {
     let mut magic = [0u8; 4];

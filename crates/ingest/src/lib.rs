@@ -48,6 +48,7 @@ mod task;
 use phiwatch_decode::{DecoderConfig, Format};
 use phiwatch_event::Timestamp;
 
+pub use frame::decompress;
 pub use input::{resolve_inputs, InputSpec, ResolvedInputs};
 pub use run::Ingest;
 pub use stats::{

@@ -8,7 +8,7 @@
 
 use std::io::{self, Read};
 
-use phiwatch_ingest::InputSpec;
+use phiwatch_ingest::{Compression, InputSpec};
 use phiwatch_phi::{detect_layout, Layout};
 
 use crate::CliError;
@@ -20,8 +20,6 @@ const BLOCK: usize = 4 << 20;
 const CAP: usize = 64 << 20;
 /// First buffer when the input's size is unknown (stdin, compressed).
 const FIRST: usize = 64 << 10;
-/// Read buffer in front of a decompressor.
-const DECODER_BUF: usize = 256 << 10;
 /// Non-empty lines that decide CSV/TSV sniffing (`detect_layout` reads
 /// five).
 const SNIFFED_LINES: usize = 5;
@@ -243,53 +241,30 @@ fn stream_text(
 /// bytes). The error is the reason, without the path.
 fn open(input: &InputSpec) -> Result<Source, String> {
     let reason = |e: io::Error| e.kind().to_string();
-    let (mut raw, size): (Box<dyn Read>, _) = match input {
-        InputSpec::Stdin => (Box::new(io::stdin().lock()), None),
+    let (raw, size): (Box<dyn Read + Send>, _) = match input {
+        InputSpec::Stdin => (Box::new(io::stdin()), None),
         InputSpec::File(p) | InputSpec::Found(p) => {
             let f = std::fs::File::open(p).map_err(reason)?;
             let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
             (Box::new(f), size)
         }
     };
-    // The magic bytes, read whole even from a pipe that gives them one by
-    // one, then put back in front.
-    let mut magic = [0u8; 4];
-    let mut n = 0;
-    while n < magic.len() {
-        match raw.read(&mut magic[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(reason(e)),
-        }
-    }
-    let head = io::Cursor::new(magic).take(n as u64);
-    let whole = head.chain(raw);
-    let magic = &magic[..n];
-    Ok(if magic.starts_with(&[0x1f, 0x8b]) {
-        Source {
-            reader: Box::new(flate2::bufread::MultiGzDecoder::new(
-                io::BufReader::with_capacity(DECODER_BUF, whole),
-            )),
+    let (reader, compression) = phiwatch_ingest::decompress(raw).map_err(reason)?;
+    Ok(match compression {
+        Compression::Gzip => Source {
+            reader,
             codec: Codec::Gzip,
             size: None,
-        }
-    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        let d = zstd::stream::read::Decoder::with_buffer(io::BufReader::with_capacity(
-            DECODER_BUF,
-            whole,
-        ))
-        .map_err(|e| Codec::Zstd.reason(&e))?;
-        Source {
-            reader: Box::new(d),
+        },
+        Compression::Zstd => Source {
+            reader,
             codec: Codec::Zstd,
             size: None,
-        }
-    } else {
-        Source {
-            reader: Box::new(whole),
+        },
+        Compression::None => Source {
+            reader,
             codec: Codec::Plain,
             size,
-        }
+        },
     })
 }
