@@ -137,9 +137,17 @@ pub(super) fn scan(ctx: &mut Ctx<'_, '_>, bytes: &[u8], d: u8) {
         if zeek && row.is_empty() && bytes[pos] == b'#' {
             let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |n| pos + n);
             let line = &bytes[pos..end];
-            if let Some(fields) = line.strip_prefix(b"#fields").and_then(|f| f.strip_prefix(&[d])) {
+            if let Some(fields) = line
+                .strip_prefix(b"#fields")
+                .and_then(|f| f.strip_prefix(&[d]))
+            {
                 let text = String::from_utf8_lossy(fields);
-                headers = Some(text.trim_end().split(d as char).map(str::to_owned).collect());
+                headers = Some(
+                    text.trim_end()
+                        .split(d as char)
+                        .map(str::to_owned)
+                        .collect(),
+                );
             }
             pos = end + 1;
             continue;

@@ -339,7 +339,8 @@ fn zeek_tsv_takes_its_header_from_fields() {
     let scanner = Scanner::new(crate::ScanConfig::default());
     let mut found = Vec::new();
     scan_document(&scanner, log.as_bytes(), Layout::Auto, &mut found);
-    let got: Vec<(PhiType, Option<&str>)> = found.iter().map(|f| (f.ty, f.key.as_deref())).collect();
+    let got: Vec<(PhiType, Option<&str>)> =
+        found.iter().map(|f| (f.ty, f.key.as_deref())).collect();
     assert_eq!(got, [(PhiType::IpAddress, Some("id.orig_h"))]);
     assert_eq!(found[0].line, 7);
     // As plain text, the byte counts read as SSNs.
