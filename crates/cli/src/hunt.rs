@@ -8,17 +8,17 @@ use std::sync::Arc;
 use clap::Args;
 use phiwatch_event::{keys, Event, Origin, Timestamp, ValueRef};
 use phiwatch_finding::{
-    attack_from_tags, sink, Attack, Counts, Evidence, Finding, Format, RuleRef,
+    attack_from_tags, sink, Attack, Counts, Entity, Evidence, Finding, Format, RuleRef,
 };
 use phiwatch_ingest::{resolve_inputs, Ingest, Order, SourceInfo};
 use phiwatch_sigma::{Engine, Hit, RuleInfo, RuleSet};
 
 use crate::diag::{write_summary, StderrSink};
 use crate::events::{ingest_config, progress_bar, InputArgs};
-use crate::hunt_phi;
 use crate::output::{open_output, written};
 use crate::rules::{engine_config, EngineArgs};
 use crate::{exit, CliError};
+use crate::{hunt_ioc, hunt_phi};
 
 #[derive(Args, Debug)]
 pub struct HuntArgs {
@@ -56,6 +56,13 @@ pub struct HuntArgs {
     /// and the summary says so).
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_groups: usize,
+
+    /// Indicators of compromise to look for: STIX 2.1 bundles, MISP event
+    /// JSON, Zeek intel files, CSV or plain lists (by content); repeatable.
+    /// Each indicator seen gives one `ioc` finding with its first and last
+    /// sighting.
+    #[arg(long = "ioc", value_name = "FILE")]
+    pub ioc: Vec<PathBuf>,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -83,9 +90,15 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
     ecfg.correlation.max_groups = args.max_groups.max(1);
     let engine = Engine::build(&set, &ecfg);
     report_rule_errors(&set, &engine, args.input.quiet);
-    if engine.rules().is_empty() {
+    let ioc = if args.ioc.is_empty() {
+        None
+    } else {
+        let (indicators, _) = hunt_ioc::load(&args.ioc, args.input.quiet)?;
+        Some(hunt_ioc::IocHunt::new(indicators))
+    };
+    if engine.rules().is_empty() && ioc.is_none() {
         return Err(CliError::Usage(
-            "no rules to run (all failed to load, or --no-builtin without --rules)".into(),
+            "no rules to run (all failed to load, or --no-builtin without --rules or --ioc)".into(),
         ));
     }
 
@@ -98,6 +111,7 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
     diags.set_bar(bar.clone());
     let out = open_output(args.output.as_ref())?;
     let mut hunter = Hunter::new(&engine, args.format, out);
+    hunter.ioc = ioc;
     if !args.no_phi {
         hunter.phi = Some(hunt_phi::scanner());
     }
@@ -155,6 +169,8 @@ struct Hunter<'e> {
     /// The PHI scanner for `phi` findings (`None` with `--no-phi`).
     phi: Option<phiwatch_phi::Scanner>,
     found: Vec<phiwatch_phi::Found>,
+    /// The indicators of `--ioc`.
+    ioc: Option<hunt_ioc::IocHunt>,
 }
 
 impl<'e> Hunter<'e> {
@@ -170,6 +186,7 @@ impl<'e> Hunter<'e> {
             events: 0,
             phi: None,
             found: Vec::new(),
+            ioc: None,
         }
     }
 
@@ -191,6 +208,14 @@ impl<'e> Hunter<'e> {
                     self.sink.write(&f)?;
                 }
             }
+            if let Some(ioc) = &mut self.ioc {
+                let sources = &self.sources;
+                ioc.observe(
+                    &ev,
+                    || evidence(sources, &ev.origin(), ev.time()),
+                    || entity_of(&ev),
+                );
+            }
             if self.events.is_multiple_of(8192) {
                 if let Some(b) = bar {
                     b.set_position(run.progress().0);
@@ -199,6 +224,12 @@ impl<'e> Hunter<'e> {
         }
         self.session.finish(&mut self.hits);
         self.emit(None)?;
+        if let Some(ioc) = &self.ioc {
+            for f in ioc.findings() {
+                self.counts.add(&f);
+                self.sink.write(&f)?;
+            }
+        }
         self.sink.finish()
     }
 
@@ -302,9 +333,17 @@ fn text(ev: &Event, key: phiwatch_event::Key) -> Option<String> {
 }
 
 fn entity_from_event(f: &mut Finding, ev: &Event) {
-    f.entity.user = text(ev, keys::USER_NAME).or_else(|| text(ev, keys::DB_USER));
-    f.entity.host = text(ev, keys::HOST_NAME);
-    f.entity.ip = text(ev, keys::SOURCE_IP).or_else(|| text(ev, keys::CLIENT_IP));
+    f.entity = entity_of(ev);
+}
+
+/// Who acted in an event: its user (or database user), host and source
+/// address.
+pub(crate) fn entity_of(ev: &Event) -> Entity {
+    Entity {
+        user: text(ev, keys::USER_NAME).or_else(|| text(ev, keys::DB_USER)),
+        host: text(ev, keys::HOST_NAME),
+        ip: text(ev, keys::SOURCE_IP).or_else(|| text(ev, keys::CLIENT_IP)),
+    }
 }
 
 fn entity_from_group(f: &mut Finding, group: &[(String, String)]) {

@@ -4,7 +4,9 @@ mod demo;
 mod diag;
 mod events;
 mod hunt;
+mod hunt_ioc;
 mod hunt_phi;
+mod ioc;
 mod output;
 mod rules;
 mod scan;
@@ -72,6 +74,11 @@ enum Command {
     /// text masked unless --show-text; counts by type go to stderr (or
     /// --summary FILE).
     Scan(scan::ScanArgs),
+
+    /// Threat intel: check intel files (`ioc check FILE…`), or export what
+    /// the logs show as a STIX 2.1 bundle with sightings, a Zeek intel file
+    /// or CSV (`ioc export PATH… --ioc FILE…`).
+    Ioc(ioc::IocArgs),
 }
 
 /// Exit codes of the public contract.
@@ -111,6 +118,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules::run(args),
         Command::Hunt(args) => hunt::run(args),
         Command::Scan(args) => scan::run(args),
+        Command::Ioc(args) => ioc::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

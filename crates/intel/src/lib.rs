@@ -12,7 +12,9 @@ mod model;
 mod normalize;
 
 pub use model::{HashKind, Indicator, IpNet, KillChainPhase, LoadReport, Observable, Problem};
-pub use normalize::{normalize_domain, normalize_email, normalize_hash, normalize_url, parse_ip_net};
+pub use normalize::{
+    normalize_domain, normalize_email, normalize_hash, normalize_url, parse_ip_net,
+};
 
 pub mod export;
 pub mod import;

@@ -113,9 +113,15 @@ mod tests {
 
     #[test]
     fn domains() {
-        assert_eq!(normalize_domain("WWW.Example.COM"), Some("www.example.com".into()));
+        assert_eq!(
+            normalize_domain("WWW.Example.COM"),
+            Some("www.example.com".into())
+        );
         assert_eq!(normalize_domain("example.com."), Some("example.com".into()));
-        assert_eq!(normalize_domain("ПРИМЕР.рф"), Some("xn--e1afmkfd.xn--p1ai".into()));
+        assert_eq!(
+            normalize_domain("ПРИМЕР.рф"),
+            Some("xn--e1afmkfd.xn--p1ai".into())
+        );
         assert_eq!(normalize_domain("10.0.0.1"), None);
         assert_eq!(normalize_domain("http://x.example/"), None);
         assert_eq!(normalize_domain(""), None);
@@ -127,8 +133,14 @@ mod tests {
             normalize_url("https://EXAMPLE.com:443/Path?q=1"),
             Some("https://example.com/Path?q=1".into())
         );
-        assert_eq!(normalize_url("evil.example/x"), Some("http://evil.example/x".into()));
-        assert_eq!(normalize_url("http://evil.example./x"), Some("http://evil.example/x".into()));
+        assert_eq!(
+            normalize_url("evil.example/x"),
+            Some("http://evil.example/x".into())
+        );
+        assert_eq!(
+            normalize_url("http://evil.example./x"),
+            Some("http://evil.example/x".into())
+        );
         assert_eq!(normalize_url("not a url at all"), None);
     }
 
@@ -141,13 +153,19 @@ mod tests {
         );
         assert_eq!(normalize_hash(md5, Some(HashKind::Sha1)), None);
         assert_eq!(normalize_hash("xyz", None), None);
-        assert_eq!(normalize_email("Bad.Actor@Evil.Example"), Some("bad.actor@evil.example".into()));
+        assert_eq!(
+            normalize_email("Bad.Actor@Evil.Example"),
+            Some("bad.actor@evil.example".into())
+        );
         assert_eq!(normalize_email("nobody"), None);
     }
 
     #[test]
     fn networks() {
-        assert_eq!(parse_ip_net("[2001:db8::1]/64").map(|n| n.to_string()), Some("2001:db8::/64".into()));
+        assert_eq!(
+            parse_ip_net("[2001:db8::1]/64").map(|n| n.to_string()),
+            Some("2001:db8::/64".into())
+        );
         let n = parse_ip_net("192.168.0.0/16").unwrap();
         assert!(n.contains(&"192.168.44.1".parse().unwrap()));
         assert!(!n.contains(&"192.169.0.1".parse().unwrap()));
