@@ -211,8 +211,21 @@ fn observed(ioc: &IocHunt, surfaced: Surfaced) -> Vec<Observed> {
         .iter()
         .flat_map(|o| o.indicator.any_of.iter().flatten().cloned())
         .collect();
+    let inside = |obs: &Observable| match obs {
+        Observable::Ip(n) => covered.iter().any(|c| match c {
+            Observable::Ip(net) => net.contains(&n.addr),
+            _ => false,
+        }),
+        Observable::Domain(d) => covered.iter().any(|c| match c {
+            Observable::Domain(p) => d == p || d.ends_with(&format!(".{p}")),
+            _ => false,
+        }),
+        _ => covered.contains(obs),
+    };
     for (obs, (first, last, count)) in surfaced.seen {
-        if covered.contains(&obs) {
+        // Already in an imported indicator seen (an address inside its
+        // network, a name under its domain).
+        if inside(&obs) {
             continue;
         }
         let mut indicator = Indicator::of(obs, "phiwatch");
@@ -267,7 +280,7 @@ impl Surfaced {
         for key in NAME_FIELDS {
             if let Some(ValueRef::Str(s)) = ev.get(key) {
                 if let Some(d) = normalize_domain(s).filter(|d| d.contains('.')) {
-                    self.note(Observable::Domain(d), t);
+                    self.note(Observable::Domain(base_domain(&d)), t);
                 }
             }
         }
@@ -278,6 +291,18 @@ impl Surfaced {
         e.0 = e.0.min(t);
         e.1 = e.1.max(t);
         e.2 += 1;
+    }
+}
+
+/// The last two labels of a name: a DNS tunnel's queries
+/// (`4gkx….9.t.cdn-metrics-sync.test`) share one indicator. (Without the
+/// public suffix list, `example.co.uk` gives `co.uk`; such names are rare in
+/// what detections surface and still match as a suffix.)
+fn base_domain(d: &str) -> String {
+    let labels: Vec<&str> = d.rsplitn(3, '.').collect();
+    match labels.as_slice() {
+        [tld, sld, ..] => format!("{sld}.{tld}"),
+        _ => d.to_string(),
     }
 }
 

@@ -196,6 +196,28 @@ fn export_writes_valid_stix_that_reimports() {
         );
     }
     assert!(!text(&std::fs::read(dir.join("out.json")).unwrap()).contains("198.51.100.77"));
+    // What phiwatch's own detections surfaced: the spraying addresses and
+    // the DNS tunnel's domain (its base name, not each query).
+    let surfaced: Vec<&str> = objects
+        .iter()
+        .filter(|o| {
+            o["type"] == "indicator"
+                && o["description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("phiwatch's high or critical detections"))
+        })
+        .map(|o| o["pattern"].as_str().unwrap())
+        .collect();
+    assert!(
+        surfaced.contains(&"[domain-name:value = 'cdn-metrics-sync.test']"),
+        "{surfaced:?}"
+    );
+    assert!(
+        surfaced
+            .iter()
+            .any(|p| p.starts_with("[ipv4-addr:value = '203.0.113.")),
+        "{surfaced:?}"
+    );
     // The OASIS validator accepts it (CI installs the validator and requires
     // this step).
     let have = std::process::Command::new("python3")
