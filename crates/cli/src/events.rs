@@ -145,7 +145,7 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
 }
 
 /// The ingest configuration the input flags ask for.
-pub fn ingest_config(input: &InputArgs, order: Order) -> Result<IngestConfig, CliError> {
+fn ingest_config(input: &InputArgs, order: Order) -> Result<IngestConfig, CliError> {
     if let (Some(f), Some(t)) = (input.from, input.to) {
         if f > t {
             return Err(CliError::Usage("--from is after --to".into()));
@@ -188,14 +188,12 @@ pub fn run(args: EventsArgs) -> Result<u8, CliError> {
         OrderArg::Time => Order::Time,
         OrderArg::Arrival => Order::Arrival,
     };
-    let cfg = ingest_config(&args.input, order)?;
-    let resolved = resolve_inputs(&args.input.paths);
-    let input_failed = !resolved.errors.is_empty();
-    let sink = Arc::new(StderrSink::new(args.input.max_diagnostics));
-    let mut run = Ingest::start(resolved.inputs, resolved.errors, cfg, sink.clone());
-
-    let bar = progress_bar(&run, args.input.quiet);
-    sink.set_bar(bar.clone());
+    let Started {
+        mut run,
+        diags: sink,
+        bar,
+        input_failed,
+    } = start(&args.input, order)?;
     let mut out = open_output(args.output.as_ref())?;
     let flushed = write_events(&mut run, &mut out, &args, bar.as_ref()).and_then(|()| out.flush());
     if let Some(b) = &bar {
@@ -322,7 +320,37 @@ fn json_strings(line: &[u8]) -> Vec<(usize, usize)> {
     spans
 }
 
-pub fn progress_bar(run: &Ingest, quiet: bool) -> Option<ProgressBar> {
+/// An ingest run started from the input flags, with its diagnostics going
+/// to stderr and a progress bar on a terminal.
+pub struct Started {
+    /// The run.
+    pub run: Ingest,
+    /// Where diagnostics go (the bar is attached).
+    pub diags: Arc<StderrSink>,
+    /// The progress bar, on a terminal for large inputs.
+    pub bar: Option<ProgressBar>,
+    /// Whether some path could not be resolved.
+    pub input_failed: bool,
+}
+
+/// Resolves the input paths and starts reading them in `order`.
+pub fn start(input: &InputArgs, order: Order) -> Result<Started, CliError> {
+    let cfg = ingest_config(input, order)?;
+    let resolved = resolve_inputs(&input.paths);
+    let input_failed = !resolved.errors.is_empty();
+    let diags = Arc::new(StderrSink::new(input.max_diagnostics));
+    let run = Ingest::start(resolved.inputs, resolved.errors, cfg, diags.clone());
+    let bar = progress_bar(&run, input.quiet);
+    diags.set_bar(bar.clone());
+    Ok(Started {
+        run,
+        diags,
+        bar,
+        input_failed,
+    })
+}
+
+fn progress_bar(run: &Ingest, quiet: bool) -> Option<ProgressBar> {
     let (_, total) = run.progress();
     if quiet || !io::stderr().is_terminal() || total < 8 * 1024 * 1024 {
         return None;

@@ -3,18 +3,17 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
 use phiwatch_event::{keys, Event, Origin, Timestamp, ValueRef};
 use phiwatch_finding::{
     attack_from_tags, sink, Attack, Counts, Entity, Evidence, Finding, Format, RuleRef,
 };
-use phiwatch_ingest::{resolve_inputs, Ingest, Order, SourceInfo};
+use phiwatch_ingest::{Ingest, Order, SourceInfo};
 use phiwatch_sigma::{Engine, Hit, RuleInfo, RuleSet};
 
-use crate::diag::{write_summary, StderrSink};
-use crate::events::{ingest_config, progress_bar, InputArgs};
+use crate::diag::write_summary;
+use crate::events::{start, InputArgs, Started};
 use crate::output::{open_output, written};
 use crate::rules::{engine_config, EngineArgs};
 use crate::{exit, CliError};
@@ -102,13 +101,12 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
         ));
     }
 
-    let cfg = ingest_config(&args.input, Order::Time)?;
-    let resolved = resolve_inputs(&args.input.paths);
-    let input_failed = !resolved.errors.is_empty();
-    let diags = Arc::new(StderrSink::new(args.input.max_diagnostics));
-    let mut run = Ingest::start(resolved.inputs, resolved.errors, cfg, diags.clone());
-    let bar = progress_bar(&run, args.input.quiet);
-    diags.set_bar(bar.clone());
+    let Started {
+        mut run,
+        diags,
+        bar,
+        input_failed,
+    } = start(&args.input, Order::Time)?;
     let out = open_output(args.output.as_ref())?;
     let mut hunter = Hunter::new(&engine, args.format, out);
     hunter.ioc = ioc;

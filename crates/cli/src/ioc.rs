@@ -8,18 +8,17 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::{Args, Subcommand, ValueEnum};
 use phiwatch_event::{keys, Event, Key, Timestamp, ValueRef};
 use phiwatch_finding::{Evidence, Level};
-use phiwatch_ingest::{resolve_inputs, Ingest, Order};
+use phiwatch_ingest::Order;
 use phiwatch_intel::export::{csv, stix_export, to_string, zeek_export, Observed};
 use phiwatch_intel::{normalize_domain, Indicator, Observable};
 use phiwatch_sigma::{Engine, EngineConfig, RuleSet};
 
-use crate::diag::{write_summary, StderrSink};
-use crate::events::{ingest_config, progress_bar, InputArgs};
+use crate::diag::write_summary;
+use crate::events::{start, InputArgs, Started};
 use crate::hunt::entity_of;
 use crate::hunt_ioc::{self, IocHunt};
 use crate::output::{open_output, written};
@@ -116,13 +115,12 @@ fn export(args: ExportArgs) -> Result<u8, CliError> {
     let mut ioc = IocHunt::new(indicators);
     let engine =
         (!args.no_detections).then(|| Engine::build(&RuleSet::builtin(), &EngineConfig::default()));
-    let cfg = ingest_config(&args.input, Order::Time)?;
-    let resolved = resolve_inputs(&args.input.paths);
-    let input_failed = !resolved.errors.is_empty();
-    let diags = Arc::new(StderrSink::new(args.input.max_diagnostics));
-    let mut run = Ingest::start(resolved.inputs, resolved.errors, cfg, diags.clone());
-    let bar = progress_bar(&run, args.input.quiet);
-    diags.set_bar(bar.clone());
+    let Started {
+        mut run,
+        diags,
+        bar,
+        input_failed,
+    } = start(&args.input, Order::Time)?;
     let mut surfaced = Surfaced::default();
     let mut session = engine.as_ref().map(Engine::session);
     let mut hits = Vec::new();

@@ -60,7 +60,8 @@ pub use attack::{
 };
 pub use finding::{Attack, Detector, Entity, Evidence, Finding, Level, RuleRef, Tactic, Technique};
 pub use sink::{
-    sink, Counts, CsvSink, FindingSink, Format, JsonlSink, OcsfSink, TableSink, CSV_HEADER,
+    push_csv_field, sink, Counts, CsvSink, FindingSink, Format, JsonlSink, OcsfSink, TableSink,
+    CSV_HEADER,
 };
 
 /// The OCSF mapping, for callers that want the object rather than a line.

@@ -46,8 +46,9 @@ impl<W: Write> CsvSink<W> {
     }
 }
 
-/// Appends `field` to `row`, quoted when needed.
-pub(crate) fn push_field(row: &mut String, field: &str) {
+/// Appends `field` to a CSV `row`, quoted as RFC 4180 says when it holds a
+/// comma, a quote or a line break, or starts or ends with a space.
+pub fn push_field(row: &mut String, field: &str) {
     let needs =
         field.contains([',', '"', '\n', '\r']) || field.starts_with(' ') || field.ends_with(' ');
     if needs {

@@ -15,7 +15,7 @@ mod jsonl;
 pub(crate) mod ocsf;
 mod table;
 
-pub use csv::{CsvSink, CSV_HEADER};
+pub use csv::{push_field as push_csv_field, CsvSink, CSV_HEADER};
 pub use jsonl::JsonlSink;
 pub use ocsf::OcsfSink;
 pub use table::TableSink;

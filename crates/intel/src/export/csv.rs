@@ -1,5 +1,7 @@
 //! CSV: a header and one row per observable of every observed indicator.
 
+use phiwatch_finding::push_csv_field as push_field;
+
 use super::{export_time, merge, Observed};
 
 /// The header row, in column order (without its newline).
@@ -60,38 +62,4 @@ pub fn csv(items: &[Observed]) -> String {
         }
     }
     out
-}
-
-/// Appends `field`, quoted when needed (RFC 4180).
-fn push_field(out: &mut String, field: &str) {
-    let needs =
-        field.contains([',', '"', '\n', '\r']) || field.starts_with(' ') || field.ends_with(' ');
-    if needs {
-        out.push('"');
-        out.push_str(&field.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(field);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn q(s: &str) -> String {
-        let mut out = String::new();
-        push_field(&mut out, s);
-        out
-    }
-
-    #[test]
-    fn quoting() {
-        assert_eq!(q("plain"), "plain");
-        assert_eq!(q("a,b"), "\"a,b\"");
-        assert_eq!(q("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(q("two\nlines"), "\"two\nlines\"");
-        assert_eq!(q(" padded"), "\" padded\"");
-        assert_eq!(q(""), "");
-    }
 }
