@@ -304,3 +304,54 @@ fn check_reports_what_cannot_be_used() {
     let o = phiwatch_in(&["ioc", "check", "missing.txt"], dir);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn attack_comes_from_the_indicators_kill_chain_and_references() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    generate(dir);
+    let ip = truth_ips(dir).into_iter().next().unwrap();
+    let bundle = serde_json::json!({
+        "type": "bundle",
+        "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+        "objects": [{
+            "type": "indicator", "spec_version": "2.1",
+            "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+            "name": "Exfil staging host", "pattern_type": "stix",
+            "pattern": format!("[ipv4-addr:value = '{ip}'] OR [domain-name:value = 'never-seen.example']"),
+            "valid_from": "2026-10-01T00:00:00Z", "confidence": 90,
+            "kill_chain_phases": [{"kill_chain_name": "mitre-attack", "phase_name": "exfiltration"}],
+            "external_references": [{"source_name": "mitre-attack", "external_id": "T1048.003"}]
+        }]
+    });
+    std::fs::write(dir.join("bundle.json"), bundle.to_string()).unwrap();
+    let o = phiwatch_in(
+        &[
+            "hunt",
+            "corpus/logs",
+            "--ioc",
+            "bundle.json",
+            "--no-builtin",
+            "--no-phi",
+            "--format",
+            "jsonl",
+        ],
+        dir,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let f: serde_json::Value =
+        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        f["rule"]["id"],
+        "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    );
+    assert_eq!(
+        f["rule"]["title"],
+        "Indicator of compromise: Exfil staging host"
+    );
+    assert_eq!(f["attack"]["tactics"][0]["id"], "TA0010");
+    assert_eq!(f["attack"]["techniques"][0]["id"], "T1048.003");
+    assert_eq!(f["group"]["value"], ip.as_str());
+    assert_eq!(f["score"], 0.9);
+}
