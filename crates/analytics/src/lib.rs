@@ -1,0 +1,17 @@
+//! Exfiltration analytics (issue 8, in progress): stateful detectors over
+//! time-ordered events. Each [`Analytic`] keeps bounded per-entity state
+//! ([`state::Bounded`]), scores what it sees against robust baselines
+//! ([`stats`]), reports [`AnalyticHit`]s with the metrics behind the
+//! decision, and can save its state and restore it (baselines learned in one
+//! run serve the next).
+//!
+//! The analytics so far: [`dns_tunnel`] (DNS tunnelling) and [`beacon`]
+//! (beaconing).
+
+pub mod beacon;
+pub mod dns_tunnel;
+mod hit;
+pub mod state;
+pub mod stats;
+
+pub use hit::{Analytic, AnalyticHit, StateError};
