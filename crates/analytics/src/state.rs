@@ -4,6 +4,8 @@
 
 use std::hash::Hash;
 
+use std::collections::BTreeMap;
+
 use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +16,8 @@ pub struct Bounded<K: Eq + Hash, V> {
     capacity: usize,
     tick: u64,
     entries: HashMap<K, (u64, V)>,
+    /// Last touch → key, oldest first: eviction without a scan.
+    order: BTreeMap<u64, K>,
     /// Entities dropped to stay within the capacity.
     pub evicted: u64,
 }
@@ -25,6 +29,7 @@ impl<K: Eq + Hash + Clone, V> Bounded<K, V> {
             capacity: capacity.max(1),
             tick: 0,
             entries: HashMap::default(),
+            order: BTreeMap::new(),
             evicted: 0,
         }
     }
@@ -33,6 +38,7 @@ impl<K: Eq + Hash + Clone, V> Bounded<K, V> {
     /// recently touched one when full).
     pub fn entry(&mut self, key: &K, make: impl FnOnce() -> V) -> &mut V {
         self.tick += 1;
+        let tick = self.tick;
         if !self.entries.contains_key(key) && self.entries.len() >= self.capacity {
             self.evict_oldest();
         }
@@ -40,7 +46,11 @@ impl<K: Eq + Hash + Clone, V> Bounded<K, V> {
             .entries
             .entry(key.clone())
             .or_insert_with(|| (0, make()));
-        e.0 = self.tick;
+        if e.0 != 0 {
+            self.order.remove(&e.0);
+        }
+        e.0 = tick;
+        self.order.insert(tick, key.clone());
         &mut e.1
     }
 
@@ -71,16 +81,18 @@ impl<K: Eq + Hash + Clone, V> Bounded<K, V> {
 
     /// Drops the entities `keep` says no to.
     pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
-        self.entries.retain(|k, (_, v)| keep(k, v));
+        let order = &mut self.order;
+        self.entries.retain(|k, (t, v)| {
+            let kept = keep(k, v);
+            if !kept {
+                order.remove(t);
+            }
+            kept
+        });
     }
 
     fn evict_oldest(&mut self) {
-        let oldest = self
-            .entries
-            .iter()
-            .min_by_key(|(_, (t, _))| *t)
-            .map(|(k, _)| k.clone());
-        if let Some(k) = oldest {
+        if let Some((_, k)) = self.order.pop_first() {
             self.entries.remove(&k);
             self.evicted += 1;
         }
@@ -102,6 +114,23 @@ mod tests {
         assert_eq!(b.get(&"a"), Some(&2));
         assert_eq!(b.get(&"b"), None);
         assert_eq!(b.evicted, 1);
+    }
+
+    #[test]
+    fn eviction_stays_in_order_at_scale() {
+        let mut b: Bounded<u32, u32> = Bounded::new(1000);
+        for i in 0..100_000u32 {
+            *b.entry(&i, || 0) += 1;
+            // Keep touching entity 7: it is never the oldest.
+            *b.entry(&7, || 0) += 1;
+        }
+        assert_eq!(b.len(), 1000);
+        assert_eq!(b.evicted, 100_000 - 1000);
+        assert!(b.get(&7).is_some());
+        assert!(b.get(&99_999).is_some() && b.get(&98_000).is_none());
+        b.retain(|k, _| *k != 7);
+        *b.entry(&1, || 0) += 1;
+        assert_eq!(b.len(), 1000);
     }
 
     #[test]
