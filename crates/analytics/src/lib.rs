@@ -5,11 +5,14 @@
 //! decision, and can save its state and restore it (baselines learned in one
 //! run serve the next).
 //!
-//! The analytics so far: [`dns_tunnel`] (DNS tunnelling) and [`beacon`]
-//! (beaconing).
+//! The analytics so far: [`dns_tunnel`] (DNS tunnelling), [`beacon`]
+//! (beaconing), [`bulk_read`] (bulk database reads) and [`egress`] (egress
+//! volume).
 
 pub mod beacon;
+pub mod bulk_read;
 pub mod dns_tunnel;
+pub mod egress;
 mod hit;
 pub mod state;
 pub mod stats;

@@ -1,0 +1,506 @@
+//! Bulk database reads: a query that returns far more rows than its
+//! principal usually reads from that table, from database audit records that
+//! carry the rows returned (`db.response.returned_rows`: pgAudit, MySQL and
+//! SQL Server audit as decoded by phiwatch).
+//!
+//! # Decision
+//!
+//! Reads are keyed by (principal, table): the principal is `db.user`, else
+//! `user.name`; the table is `db.sql.table`, else `db.name`, else `-`. Each
+//! pair keeps the rows returned by its last `history` reads
+//! ([`stats::Window`](crate::stats::Window)). A read of `rows` rows is scored
+//! against that history *before* it joins it (a burst of large reads is
+//! judged against what came before the burst):
+//!
+//! - nothing below `min_rows` is ever reported;
+//! - with at least `min_samples` reads in the history: reported when the
+//!   robust z-score `(rows − median) / max(1.4826·MAD, z_floor_rows)` is at
+//!   least `min_z` **and** `rows ≥ quantile_factor × q`, where `q` is the
+//!   history's `quantile` quantile;
+//! - with fewer (a new principal/table pair): reported when
+//!   `rows ≥ new_pair_rows`.
+//!
+//! A hit is level high, critical from `critical_rows`. Each pair reports at
+//! most once per `suppress_secs`: the reads of at least `min_rows` rows
+//! meanwhile (whether or not they meet the other thresholds, which a burst
+//! soon stops doing as it joins the history) are counted, with their rows,
+//! in the pair's next hit (`suppressed`, `suppressed_rows`). Reads by allowlisted principals or
+//! pairs are never reported but still feed the history. Every number above
+//! is in the hit's metrics.
+//!
+//! Dump tools and `COPY … TO` statements are the Sigma rules' business; this
+//! analytic looks only at row volumes.
+//!
+//! ```
+//! use phiwatch_analytics::bulk_read::{BulkRead, Config};
+//! use phiwatch_analytics::Analytic;
+//! use phiwatch_event::{keys, Event, Timestamp, Value};
+//!
+//! let mut a = BulkRead::new(Config::default());
+//! let mut hits = Vec::new();
+//! for (i, rows) in [40, 55, 38, 61, 47, 52, 45, 250_000].into_iter().enumerate() {
+//!     let mut ev = Event::new(Timestamp::from_secs(1_800_000_000 + i as i64 * 60).unwrap());
+//!     ev.push_norm(keys::DB_USER, Value::Static("mallory"));
+//!     ev.push_norm(keys::DB_SQL_TABLE, Value::Static("ehr.patients"));
+//!     ev.push_norm(keys::DB_RESPONSE_RETURNED_ROWS, Value::Int(rows));
+//!     a.observe(&ev, &mut hits);
+//! }
+//! assert_eq!(hits.len(), 1);
+//! assert_eq!(hits[0].metrics["rows"], 250_000.0);
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+
+use phiwatch_event::{keys, Event};
+use phiwatch_finding::{Entity, Level};
+use serde::{Deserialize, Serialize};
+
+use crate::state::Bounded;
+use crate::stats::Window;
+use crate::{Analytic, AnalyticHit, StateError};
+
+const NAME: &str = "bulk-read";
+const NANOS: i64 = 1_000_000_000;
+const SAVE_VERSION: u64 = 1;
+/// The table when the record names none.
+const NO_TABLE: &str = "-";
+
+/// A (principal, table) pair that is allowed bulk reads.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowPair {
+    /// The principal (`db.user`, else `user.name`), exactly.
+    pub principal: String,
+    /// The table (`db.sql.table`, else `db.name`), exactly.
+    pub table: String,
+}
+
+/// Settings of [`BulkRead`]. Every threshold is also reported in the metrics
+/// of each hit. Missing keys take the defaults below.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Fewest rows a read must return to be reported at all (default
+    /// 10 000).
+    pub min_rows: u64,
+    /// Reads a pair's history must hold for the baseline rule; with fewer the
+    /// new-pair rule applies (default 20).
+    pub min_samples: usize,
+    /// Smallest robust z-score of a reported read against its pair's history
+    /// (default 6).
+    pub min_z: f64,
+    /// Smallest spread (rows) used by the robust z-score, so that a flat
+    /// history does not turn every change into an outlier (default 100).
+    pub z_floor_rows: f64,
+    /// The quantile of the history a reported read must exceed, times
+    /// `quantile_factor` (default 0.99).
+    pub quantile: f64,
+    /// How many times the history's `quantile` a reported read must return
+    /// (default 5).
+    pub quantile_factor: f64,
+    /// Fewest rows reported for a pair with fewer than `min_samples` reads
+    /// (default 50 000).
+    pub new_pair_rows: u64,
+    /// Rows from which a hit is critical rather than high (default 100 000).
+    pub critical_rows: u64,
+    /// Reads kept per pair (default 512).
+    pub history: usize,
+    /// Seconds after a hit during which the pair reports nothing more; the
+    /// large reads meanwhile are counted in the next hit (default 3600).
+    pub suppress_secs: u64,
+    /// Principals never reported (scheduled jobs: backup, BI), exactly as
+    /// logged; their reads still feed the baselines (default none).
+    pub allow_principals: Vec<String>,
+    /// (principal, table) pairs never reported; their reads still feed the
+    /// baselines (default none).
+    pub allow_pairs: Vec<AllowPair>,
+    /// Most pairs tracked at once; the least recently seen is evicted
+    /// (default 100 000).
+    pub capacity: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            min_rows: 10_000,
+            min_samples: 20,
+            min_z: 6.0,
+            z_floor_rows: 100.0,
+            quantile: 0.99,
+            quantile_factor: 5.0,
+            new_pair_rows: 50_000,
+            critical_rows: 100_000,
+            history: 512,
+            suppress_secs: 3600,
+            allow_principals: Vec::new(),
+            allow_pairs: Vec::new(),
+            capacity: 100_000,
+        }
+    }
+}
+
+/// What the analytic has counted since it was made (restored with its
+/// state).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Events observed.
+    pub events: u64,
+    /// Reads scored (events with a row count).
+    pub reads: u64,
+    /// Reads of at least `min_rows` rows.
+    pub large: u64,
+    /// Reads that met the thresholds but were allowlisted.
+    pub allowed: u64,
+    /// Reads of at least `min_rows` rows during a pair's suppression
+    /// period.
+    pub suppressed: u64,
+    /// Hits reported.
+    pub hits: u64,
+    /// Events earlier than the latest one seen (out of order, clock skew).
+    pub out_of_order: u64,
+    /// Pairs evicted to stay within the capacity.
+    pub evicted: u64,
+}
+
+/// One pair's history.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct PairState {
+    rows: Window,
+    /// Time of the last hit (nanoseconds).
+    last_hit: Option<i64>,
+    /// Reads of at least `min_rows` rows suppressed since the last hit, and
+    /// their rows.
+    suppressed: u64,
+    suppressed_rows: f64,
+    /// Latest read (nanoseconds), for the eviction order on restore.
+    last_seen: i64,
+}
+
+/// The saved state.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    version: u64,
+    counters: Counters,
+    latest: Option<i64>,
+    pairs: Vec<(String, String, PairState)>,
+}
+
+/// The history's numbers behind a decision.
+#[derive(Clone, Copy, Debug)]
+struct Baseline {
+    samples: usize,
+    median: Option<f64>,
+    mad: Option<f64>,
+    z: Option<f64>,
+    q: Option<f64>,
+}
+
+impl Baseline {
+    fn of(w: &Window, rows: f64, c: &Config) -> Baseline {
+        Baseline {
+            samples: w.len(),
+            median: w.median(),
+            mad: w.mad(),
+            z: w.robust_z(rows, c.z_floor_rows),
+            q: w.quantile(c.quantile),
+        }
+    }
+
+    /// Whether a read of `rows` rows is a bulk read against this baseline.
+    fn flags(&self, rows: f64, c: &Config) -> bool {
+        if rows < c.min_rows as f64 {
+            return false;
+        }
+        if self.samples < c.min_samples {
+            return rows >= c.new_pair_rows as f64;
+        }
+        match (self.z, self.q) {
+            (Some(z), Some(q)) => z >= c.min_z && rows >= q * c.quantile_factor,
+            _ => rows >= c.new_pair_rows as f64,
+        }
+    }
+}
+
+/// The bulk database reads analytic (`bulk-read`): see the module
+/// documentation.
+#[derive(Debug)]
+pub struct BulkRead {
+    config: Config,
+    allow_principals: HashSet<String>,
+    allow_pairs: HashSet<(String, String)>,
+    pairs: Bounded<(String, String), PairState>,
+    latest: Option<i64>,
+    counters: Counters,
+}
+
+impl BulkRead {
+    /// An analytic with these settings.
+    pub fn new(config: Config) -> BulkRead {
+        BulkRead {
+            allow_principals: config.allow_principals.iter().cloned().collect(),
+            allow_pairs: config
+                .allow_pairs
+                .iter()
+                .map(|p| (p.principal.clone(), p.table.clone()))
+                .collect(),
+            pairs: Bounded::new(config.capacity),
+            latest: None,
+            counters: Counters::default(),
+            config,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// What it has counted so far.
+    pub fn counters(&self) -> Counters {
+        Counters {
+            evicted: self.pairs.evicted,
+            ..self.counters
+        }
+    }
+
+    fn allowed(&self, key: &(String, String)) -> bool {
+        self.allow_principals.contains(&key.0) || self.allow_pairs.contains(key)
+    }
+
+    /// The hit for a read of `rows` rows by `key`, `suppressed` large reads
+    /// (and their rows) since the previous hit.
+    fn hit(
+        &self,
+        key: &(String, String),
+        ev: &Event,
+        rows: f64,
+        b: &Baseline,
+        suppressed: (u64, f64),
+    ) -> AnalyticHit {
+        let c = &self.config;
+        let new_pair = b.samples < c.min_samples;
+        let mut m: BTreeMap<String, f64> = [
+            ("rows", rows),
+            ("samples", b.samples as f64),
+            ("new_pair", if new_pair { 1.0 } else { 0.0 }),
+            ("suppressed", suppressed.0 as f64),
+            ("suppressed_rows", suppressed.1),
+            ("min_rows", c.min_rows as f64),
+            ("min_samples", c.min_samples as f64),
+            ("min_z", c.min_z),
+            ("z_floor_rows", c.z_floor_rows),
+            ("quantile", c.quantile),
+            ("quantile_factor", c.quantile_factor),
+            ("new_pair_rows", c.new_pair_rows as f64),
+            ("critical_rows", c.critical_rows as f64),
+            ("suppress_s", c.suppress_secs as f64),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for (k, v) in [
+            ("median_rows", b.median),
+            ("mad_rows", b.mad),
+            ("robust_z", b.z),
+            ("q_rows", b.q),
+        ] {
+            if let Some(v) = v {
+                m.insert(k.to_string(), v);
+            }
+        }
+        let level = if rows >= c.critical_rows as f64 {
+            Level::Critical
+        } else {
+            Level::High
+        };
+        let baseline = match (new_pair, b.median) {
+            (false, Some(med)) => format!("median {med:.0}, z {:.1}", b.z.unwrap_or(0.0)),
+            _ => format!("new pair, {} earlier reads", b.samples),
+        };
+        let title = format!(
+            "Bulk read: {} read {rows:.0} rows from {} ({baseline})",
+            key.0, key.1
+        );
+        let ip = [keys::SOURCE_IP, keys::CLIENT_IP]
+            .into_iter()
+            .find_map(|k| ev.get(k).and_then(|v| v.as_ip()))
+            .map(|ip| ip.to_string());
+        let user = (key.0 != NO_TABLE).then(|| key.0.clone());
+        AnalyticHit {
+            analytic: NAME,
+            title,
+            level,
+            time: ev.time(),
+            end_time: ev.time(),
+            entity: Entity {
+                user,
+                ip,
+                ..Entity::default()
+            },
+            tags: vec![
+                "attack.collection".into(),
+                "attack.t1213".into(),
+                "attack.exfiltration".into(),
+            ],
+            metrics: m,
+            group: BTreeMap::from([
+                ("principal".to_string(), key.0.clone()),
+                ("table".to_string(), key.1.clone()),
+            ]),
+            evidence: vec![(ev.origin(), ev.time())],
+        }
+    }
+}
+
+/// The (principal, table) of a read, and its rows; None when `ev` carries no
+/// row count.
+fn read_of(ev: &Event) -> Option<((String, String), f64)> {
+    let rows = ev.get(keys::DB_RESPONSE_RETURNED_ROWS)?;
+    let rows = rows
+        .as_i64()
+        .map(|r| r as f64)
+        .or_else(|| rows.as_f64())
+        .filter(|r| r.is_finite() && *r >= 0.0)?;
+    let text = |ks: &[phiwatch_event::Key]| {
+        ks.iter().find_map(|&k| {
+            ev.get(k)
+                .and_then(|v| v.as_str().map(str::to_string))
+                .filter(|s| !s.is_empty())
+        })
+    };
+    let principal = text(&[keys::DB_USER, keys::USER_NAME]).unwrap_or_else(|| NO_TABLE.into());
+    let table = text(&[keys::DB_SQL_TABLE, keys::DB_NAME]).unwrap_or_else(|| NO_TABLE.into());
+    Some(((principal, table), rows))
+}
+
+impl Analytic for BulkRead {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {
+        self.counters.events += 1;
+        let t = ev.time().as_nanos();
+        match self.latest {
+            Some(l) if t < l => self.counters.out_of_order += 1,
+            _ => self.latest = Some(t),
+        }
+        let Some((key, rows)) = read_of(ev) else {
+            return;
+        };
+        self.counters.reads += 1;
+        if rows >= self.config.min_rows as f64 {
+            self.counters.large += 1;
+        }
+        let allowed = self.allowed(&key);
+        let c = &self.config;
+        let history = c.history;
+        let suppress_ns = i64::try_from(c.suppress_secs)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(NANOS)
+            .unsigned_abs();
+        let st = self.pairs.entry(&key, || PairState {
+            rows: Window::new(history),
+            last_hit: None,
+            suppressed: 0,
+            suppressed_rows: 0.0,
+            last_seen: t,
+        });
+        let b = Baseline::of(&st.rows, rows, &self.config);
+        st.rows.push(rows);
+        st.last_seen = st.last_seen.max(t);
+        let flagged = b.flags(rows, &self.config);
+        if allowed {
+            self.counters.allowed += u64::from(flagged);
+            return;
+        }
+        // Out-of-order reads near a hit, before or after it, are suppressed.
+        if st.last_hit.is_some_and(|h| t.abs_diff(h) < suppress_ns) {
+            if rows >= self.config.min_rows as f64 {
+                st.suppressed += 1;
+                st.suppressed_rows += rows;
+                self.counters.suppressed += 1;
+            }
+            return;
+        }
+        if !flagged {
+            return;
+        }
+        let suppressed = (
+            std::mem::take(&mut st.suppressed),
+            std::mem::take(&mut st.suppressed_rows),
+        );
+        st.last_hit = Some(st.last_hit.map_or(t, |h| h.max(t)));
+        self.counters.hits += 1;
+        let hit = self.hit(&key, ev, rows, &b, suppressed);
+        out.push(hit);
+    }
+
+    fn finish(&mut self, _out: &mut Vec<AnalyticHit>) {}
+
+    fn memory_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<((String, String), (u64, PairState))>() + 16;
+        let pairs: usize = self
+            .pairs
+            .iter()
+            .map(|(k, st)| {
+                entry + k.0.capacity() + k.1.capacity() + st.rows.len() * std::mem::size_of::<f64>()
+            })
+            .sum();
+        let allow: usize = self
+            .config
+            .allow_principals
+            .iter()
+            .map(|p| 2 * (p.capacity() + 24))
+            .sum::<usize>()
+            + self
+                .config
+                .allow_pairs
+                .iter()
+                .map(|p| 2 * (p.principal.capacity() + p.table.capacity() + 48))
+                .sum::<usize>();
+        std::mem::size_of::<Self>() + pairs + allow
+    }
+
+    fn entities(&self) -> usize {
+        self.pairs.len()
+    }
+
+    fn save(&self) -> serde_json::Value {
+        let saved = Saved {
+            version: SAVE_VERSION,
+            counters: self.counters(),
+            latest: self.latest,
+            pairs: self
+                .pairs
+                .iter()
+                .map(|(k, st)| (k.0.clone(), k.1.clone(), st.clone()))
+                .collect(),
+        };
+        serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn restore(&mut self, state: &serde_json::Value) -> Result<(), StateError> {
+        let invalid = |reason: String| StateError::Invalid {
+            analytic: NAME,
+            reason,
+        };
+        let mut saved: Saved =
+            serde_json::from_value(state.clone()).map_err(|e| invalid(e.to_string()))?;
+        if saved.version != SAVE_VERSION {
+            return Err(invalid(format!("version {}", saved.version)));
+        }
+        // Least recently seen first, so the eviction order survives.
+        saved.pairs.sort_by_key(|p| p.2.last_seen);
+        let mut pairs = Bounded::new(self.config.capacity);
+        let evicted_before = saved.counters.evicted;
+        for (principal, table, st) in saved.pairs {
+            pairs.entry(&(principal, table), || st);
+        }
+        pairs.evicted += evicted_before;
+        self.pairs = pairs;
+        self.latest = saved.latest;
+        self.counters = saved.counters;
+        Ok(())
+    }
+}

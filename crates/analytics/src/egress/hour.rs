@@ -1,0 +1,296 @@
+//! One source's state (its open hour and its baselines), and the scoring of
+//! a closed hour.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use foldhash::HashMap;
+use phiwatch_event::{Event, Origin, SourceId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::Config;
+use crate::stats::Window;
+
+/// Nanoseconds in an hour.
+pub(crate) const HOUR_NS: i64 = 3_600 * 1_000_000_000;
+
+/// Where an event was read, and when (serializable).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Ev {
+    t: i64,
+    source: u32,
+    line: u64,
+    offset: u64,
+    record: u64,
+}
+
+impl Ev {
+    pub(crate) fn of(ev: &Event) -> Ev {
+        let o = ev.origin();
+        Ev {
+            t: ev.time().as_nanos(),
+            source: o.source.0,
+            line: o.line,
+            offset: o.offset,
+            record: o.record,
+        }
+    }
+
+    pub(crate) fn to_pair(self) -> (Origin, Timestamp) {
+        let o = Origin {
+            source: SourceId(self.source),
+            line: self.line,
+            offset: self.offset,
+            record: self.record,
+        };
+        (o, Timestamp::from_nanos(self.t))
+    }
+}
+
+/// Bytes to one destination in the open hour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Dest {
+    pub(crate) out: u64,
+    pub(crate) inb: u64,
+    pub(crate) first: Ev,
+}
+
+/// One source's traffic to external destinations in one UTC hour.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Bucket {
+    /// Hours since the epoch.
+    pub(crate) hour: i64,
+    /// Bytes sent to counted (external, not allowlisted) destinations.
+    pub(crate) out: u64,
+    /// Bytes received from them.
+    pub(crate) inb: u64,
+    /// Bytes sent to allowlisted destinations (not in `out`).
+    pub(crate) allowlisted: u64,
+    /// Counted connections.
+    pub(crate) connections: u64,
+    pub(crate) first_ns: i64,
+    pub(crate) last_ns: i64,
+    /// Per destination, at most [`Config::max_destinations`].
+    pub(crate) dests: HashMap<IpAddr, Dest>,
+    /// Destinations past the cap: bytes in `out` but not in `dests`.
+    pub(crate) untracked: u64,
+}
+
+/// One connection record, as counted.
+pub(crate) struct Conn {
+    pub(crate) t: i64,
+    pub(crate) dst: IpAddr,
+    pub(crate) out: u64,
+    pub(crate) inb: u64,
+    pub(crate) allowlisted: bool,
+    pub(crate) ev: Ev,
+}
+
+impl Bucket {
+    pub(crate) fn new(hour: i64, t: i64) -> Bucket {
+        Bucket {
+            hour,
+            out: 0,
+            inb: 0,
+            allowlisted: 0,
+            connections: 0,
+            first_ns: t,
+            last_ns: t,
+            dests: HashMap::default(),
+            untracked: 0,
+        }
+    }
+
+    pub(crate) fn add(&mut self, c: &Conn, max_destinations: usize) {
+        self.first_ns = self.first_ns.min(c.t);
+        self.last_ns = self.last_ns.max(c.t);
+        if c.allowlisted {
+            self.allowlisted = self.allowlisted.saturating_add(c.out);
+            return;
+        }
+        self.connections += 1;
+        self.out = self.out.saturating_add(c.out);
+        self.inb = self.inb.saturating_add(c.inb);
+        if !self.dests.contains_key(&c.dst) && self.dests.len() >= max_destinations {
+            self.untracked = self.untracked.saturating_add(c.out);
+            return;
+        }
+        let d = self.dests.entry(c.dst).or_insert(Dest {
+            out: 0,
+            inb: 0,
+            first: c.ev,
+        });
+        d.out = d.out.saturating_add(c.out);
+        d.inb = d.inb.saturating_add(c.inb);
+    }
+
+    /// The `n` destinations that received the most, most first (ties by
+    /// address).
+    pub(crate) fn top(&self, n: usize) -> Vec<(IpAddr, Dest)> {
+        let mut v: Vec<(IpAddr, Dest)> = self.dests.iter().map(|(k, d)| (*k, *d)).collect();
+        v.sort_by(|a, b| b.1.out.cmp(&a.1.out).then(a.0.cmp(&b.0)));
+        v.truncate(n);
+        v
+    }
+
+    pub(crate) fn memory_bytes(&self) -> usize {
+        std::mem::size_of::<Bucket>()
+            + self.dests.capacity() * (std::mem::size_of::<(IpAddr, Dest)>() + 8)
+    }
+}
+
+/// One internal source: its hourly history, per hour of the week, and the
+/// open hour.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Source {
+    /// Past hourly totals (hours with traffic).
+    pub(crate) history: Window,
+    /// Past totals of each hour of the week (0 = Monday 00:00 UTC).
+    pub(crate) week: BTreeMap<u8, Window>,
+    pub(crate) open: Option<Bucket>,
+}
+
+impl Source {
+    pub(crate) fn new(c: &Config) -> Source {
+        Source {
+            history: Window::new(c.history),
+            week: BTreeMap::new(),
+            open: None,
+        }
+    }
+
+    /// Adds a closed hour's total to the baselines.
+    pub(crate) fn learn(&mut self, hour: i64, bytes: u64, c: &Config) {
+        if bytes == 0 {
+            return;
+        }
+        self.history.push(bytes as f64);
+        self.week
+            .entry(hour_of_week(hour))
+            .or_insert_with(|| Window::new(c.week_history))
+            .push(bytes as f64);
+    }
+
+    pub(crate) fn memory_bytes(&self) -> usize {
+        std::mem::size_of::<Source>()
+            + self.history.len() * 8
+            + self
+                .week
+                .values()
+                .map(|w| w.len() * 8 + std::mem::size_of::<Window>() + 16)
+                .sum::<usize>()
+            + self.open.as_ref().map_or(0, Bucket::memory_bytes)
+    }
+}
+
+/// Hour of the week of `hour` (hours since the epoch): 0 is Monday
+/// 00:00–01:00 UTC (the epoch was a Thursday).
+pub(crate) fn hour_of_week(hour: i64) -> u8 {
+    // rem_euclid(168) is in 0..168: it fits.
+    u8::try_from((hour + 72).rem_euclid(168)).unwrap_or(0)
+}
+
+/// The population's hourly totals before the hour being closed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Peers {
+    pub(crate) n: usize,
+    pub(crate) median: f64,
+    pub(crate) mad: f64,
+    pub(crate) q99: f64,
+}
+
+impl Peers {
+    pub(crate) fn of(w: &Window) -> Peers {
+        Peers {
+            n: w.len(),
+            median: w.median().unwrap_or(0.0),
+            mad: w.mad().unwrap_or(0.0),
+            q99: w.quantile(0.99).unwrap_or(0.0),
+        }
+    }
+}
+
+/// A closed hour's verdict and the numbers behind it.
+pub(crate) struct Verdict {
+    pub(crate) hit: bool,
+    pub(crate) metrics: BTreeMap<String, f64>,
+}
+
+/// Robust z of `v` against `w` (spread floor `floor`), 0 when empty.
+fn z_of(w: &Window, v: f64, floor: f64) -> f64 {
+    w.robust_z(v, floor).unwrap_or(0.0)
+}
+
+/// Judges a closed hour of `bytes` against the source's baselines and the
+/// peers' (see the module docs of `egress`).
+pub(crate) fn judge(c: &Config, b: &Bucket, s: &Source, p: &Peers) -> Verdict {
+    let bytes = b.out as f64;
+    let floor = c.z_floor_bytes as f64;
+    let ratio = bytes / (b.inb.max(1) as f64);
+    let own_n = s.history.len();
+    let own_q99 = s.history.quantile(0.99).unwrap_or(0.0);
+    let own_z = z_of(&s.history, bytes, floor);
+    let empty = Window::new(1);
+    let week = s.week.get(&hour_of_week(b.hour)).unwrap_or(&empty);
+    let week_q99 = week.quantile(0.99).unwrap_or(0.0);
+    let week_z = z_of(week, bytes, floor);
+    let week_used = week.len() >= c.min_week_samples;
+    let peer_spread = (p.mad * 1.4826).max(floor).max(f64::MIN_POSITIVE);
+    let peer_z = if p.n == 0 {
+        0.0
+    } else {
+        (bytes - p.median) / peer_spread
+    };
+
+    let over_floor = b.out >= c.min_bytes;
+    let ratio_ok = c.min_ratio <= 0.0 || ratio >= c.min_ratio;
+    let by_own = own_n >= c.min_samples && own_z >= c.min_z && bytes >= own_q99 * c.quantile_factor;
+    let by_peers = own_n < c.min_samples
+        && p.n >= c.min_samples
+        && bytes >= p.q99 * c.peer_factor
+        && b.out >= c.new_source_bytes;
+    let week_ok = !week_used || (week_z >= c.min_z && bytes >= week_q99 * c.quantile_factor);
+    let hit = over_floor && ratio_ok && week_ok && (by_own || by_peers);
+
+    let flag = |x: bool| f64::from(u8::from(x));
+    let metrics = [
+        ("bytes_out", bytes),
+        ("bytes_in", b.inb as f64),
+        ("ratio", ratio),
+        ("allowlisted_bytes", b.allowlisted as f64),
+        ("connections", b.connections as f64),
+        ("destinations", b.dests.len() as f64),
+        ("untracked_bytes", b.untracked as f64),
+        ("own_samples", own_n as f64),
+        ("own_median", s.history.median().unwrap_or(0.0)),
+        ("own_mad", s.history.mad().unwrap_or(0.0)),
+        ("own_q99", own_q99),
+        ("own_z", own_z),
+        ("week_samples", week.len() as f64),
+        ("week_median", week.median().unwrap_or(0.0)),
+        ("week_q99", week_q99),
+        ("week_z", week_z),
+        ("peer_samples", p.n as f64),
+        ("peer_median", p.median),
+        ("peer_mad", p.mad),
+        ("peer_q99", p.q99),
+        ("peer_z", peer_z),
+        ("by_own", flag(by_own)),
+        ("by_peers", flag(by_peers)),
+        ("week_used", flag(week_used)),
+        ("min_bytes", c.min_bytes as f64),
+        ("min_z", c.min_z),
+        ("z_floor_bytes", floor),
+        ("min_samples", c.min_samples as f64),
+        ("min_week_samples", c.min_week_samples as f64),
+        ("quantile_factor", c.quantile_factor),
+        ("peer_factor", c.peer_factor),
+        ("new_source_bytes", c.new_source_bytes as f64),
+        ("critical_bytes", c.critical_bytes as f64),
+        ("min_ratio", c.min_ratio),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Verdict { hit, metrics }
+}
