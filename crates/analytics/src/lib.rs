@@ -14,6 +14,7 @@ pub mod bulk_read;
 pub mod dns_tunnel;
 pub mod egress;
 mod hit;
+mod seen;
 pub mod state;
 pub mod stats;
 

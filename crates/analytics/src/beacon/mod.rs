@@ -72,12 +72,13 @@ mod score;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
-use phiwatch_event::{keys, Event, Origin, SourceId, Timestamp};
+use phiwatch_event::{keys, Event, Origin, Timestamp};
 use phiwatch_finding::{Entity, Level};
 use serde::{Deserialize, Serialize};
 
 pub use config::{Cidr, CidrError, Config};
 
+use crate::seen::Ev;
 use crate::state::Bounded;
 use crate::{Analytic, AnalyticHit, StateError};
 
@@ -118,27 +119,6 @@ pub struct Counters {
     pub long_hits: u64,
     /// Pairs evicted to stay within the capacity.
     pub evicted: u64,
-}
-
-/// A record behind a hit, serializable.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-struct Ev(u32, u64, u64, u64, i64);
-
-impl Ev {
-    fn of(ev: &Event) -> Ev {
-        let o = ev.origin();
-        Ev(o.source.0, o.line, o.offset, o.record, ev.time().as_nanos())
-    }
-
-    fn get(self) -> (Origin, Timestamp) {
-        let origin = Origin {
-            source: SourceId(self.0),
-            line: self.1,
-            offset: self.2,
-            record: self.3,
-        };
-        (origin, Timestamp::from_nanos(self.4))
-    }
 }
 
 /// One pair's connections in the open window.
@@ -391,9 +371,10 @@ impl Beacon {
         metrics: Vec<(&'static str, f64)>,
         st: &PairState,
     ) -> AnalyticHit {
-        let mut evidence: Vec<(Origin, Timestamp)> = st.evidence.iter().map(|e| e.get()).collect();
+        let mut evidence: Vec<(Origin, Timestamp)> =
+            st.evidence.iter().map(|e| e.to_pair()).collect();
         if let Some(l) = st.last.filter(|l| !st.evidence.contains(l)) {
-            evidence.push(l.get());
+            evidence.push(l.to_pair());
         }
         let time = evidence.first().map_or(Timestamp::EPOCH, |e| e.1);
         let end_time = evidence.last().map_or(time, |e| e.1);

@@ -52,7 +52,9 @@ use serde::{Deserialize, Serialize};
 use crate::state::Bounded;
 use crate::{Analytic, AnalyticHit, StateError};
 use name::{is_txt, normalize, split, Facts};
-use window::{Burst, DomainWindow, Ev, Params, Totals, SLOTS};
+use window::{Burst, DomainWindow, Params, Totals, SLOTS};
+
+use crate::seen::Ev;
 
 const NAME: &str = "dns-tunnel";
 const NANOS: i64 = 1_000_000_000;

@@ -1,8 +1,9 @@
 //! Unit tests of the window and the decision.
 
 use super::name::{hash, split, Facts};
-use super::window::{DomainWindow, Ev, Params, Totals};
+use super::window::{DomainWindow, Params, Totals};
 use super::*;
+use crate::seen::Ev;
 
 use phiwatch_event::Timestamp;
 

@@ -4,46 +4,13 @@
 use std::mem::size_of;
 
 use foldhash::HashMap;
-use phiwatch_event::{Event, Origin, SourceId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::name::Facts;
+use crate::seen::Ev;
 
 /// Slots per window: the window slides in steps of a sixth of its length.
 pub(crate) const SLOTS: i64 = 6;
-
-/// Where an event was read, and when (serializable).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Ev {
-    t: i64,
-    source: u32,
-    line: u64,
-    offset: u64,
-    record: u64,
-}
-
-impl Ev {
-    pub(crate) fn of(ev: &Event) -> Ev {
-        let o = ev.origin();
-        Ev {
-            t: ev.time().as_nanos(),
-            source: o.source.0,
-            line: o.line,
-            offset: o.offset,
-            record: o.record,
-        }
-    }
-
-    pub(crate) fn to_pair(self) -> (Origin, Timestamp) {
-        let o = Origin {
-            source: SourceId(self.source),
-            line: self.line,
-            offset: self.offset,
-            record: self.record,
-        };
-        (o, Timestamp::from_nanos(self.t))
-    }
-}
 
 /// Counters over some queries.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

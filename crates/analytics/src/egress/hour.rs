@@ -5,47 +5,14 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use foldhash::HashMap;
-use phiwatch_event::{Event, Origin, SourceId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::Config;
+use crate::seen::Ev;
 use crate::stats::Window;
 
 /// Nanoseconds in an hour.
 pub(crate) const HOUR_NS: i64 = 3_600 * 1_000_000_000;
-
-/// Where an event was read, and when (serializable).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Ev {
-    t: i64,
-    source: u32,
-    line: u64,
-    offset: u64,
-    record: u64,
-}
-
-impl Ev {
-    pub(crate) fn of(ev: &Event) -> Ev {
-        let o = ev.origin();
-        Ev {
-            t: ev.time().as_nanos(),
-            source: o.source.0,
-            line: o.line,
-            offset: o.offset,
-            record: o.record,
-        }
-    }
-
-    pub(crate) fn to_pair(self) -> (Origin, Timestamp) {
-        let o = Origin {
-            source: SourceId(self.source),
-            line: self.line,
-            offset: self.offset,
-            record: self.record,
-        };
-        (o, Timestamp::from_nanos(self.t))
-    }
-}
 
 /// Bytes to one destination in the open hour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -70,7 +70,9 @@ pub use crate::beacon::Cidr;
 use crate::state::Bounded;
 use crate::stats::Window;
 use crate::{Analytic, AnalyticHit, StateError};
-use hour::{judge, Bucket, Conn, Ev, Peers, Source, HOUR_NS};
+use hour::{judge, Bucket, Conn, Peers, Source, HOUR_NS};
+
+use crate::seen::Ev;
 
 const NAME: &str = "egress-volume";
 const VERSION: u64 = 1;
