@@ -11,9 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use phiwatch_decode::{DecoderConfig, FieldMapping, Format};
 use phiwatch_event::Timestamp;
 use phiwatch_ingest::{resolve_inputs, Ingest, IngestConfig, Order};
-use phiwatch_phi::{
-    redact, scan_document, Found, Layout, PhiType, RedactMode, ScanConfig, Scanner,
-};
+use phiwatch_phi::{redact, scan_document, Found, Layout, RedactMode, Scanner};
 
 use crate::diag::{write_summary, StderrSink};
 use crate::output::{
@@ -262,16 +260,9 @@ struct Masker {
 
 impl Masker {
     fn new(json: bool) -> Masker {
-        let types = PhiType::ALL
-            .iter()
-            .copied()
-            .filter(|t| *t != PhiType::IpAddress)
-            .collect();
         Masker {
-            scanner: Scanner::new(ScanConfig {
-                types,
-                ..ScanConfig::default()
-            }),
+            // The scanner `hunt` uses for `phi` findings: the same types.
+            scanner: crate::hunt_phi::scanner(),
             json,
             found: Vec::new(),
             out: Vec::new(),
