@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use phiwatch_event::{Event, Timestamp};
 use phiwatch_finding::{attack_from_tags, Detector, Entity, Evidence, Finding, Level, RuleRef};
@@ -13,14 +12,6 @@ use phiwatch_intel::matcher::{Hit, IntelSet, Sighting, Sightings};
 use phiwatch_intel::{import, Indicator, LoadReport};
 
 use crate::CliError;
-
-/// Now, for indicator expiry.
-pub fn now() -> Timestamp {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
-    Timestamp::from_nanos(nanos)
-}
 
 /// Loads intel files for a command: every path must exist (a usage error
 /// otherwise); what loading did goes to stderr unless `quiet`.
@@ -33,7 +24,7 @@ pub fn load(paths: &[PathBuf], quiet: bool) -> Result<(Vec<Indicator>, LoadRepor
             )));
         }
     }
-    let (indicators, report) = import::load_all(paths, now());
+    let (indicators, report) = import::load_all(paths, Timestamp::now());
     if !quiet {
         write_report(&mut std::io::stderr().lock(), &report, 10)?;
     }

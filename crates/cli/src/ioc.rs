@@ -149,7 +149,7 @@ fn export(args: ExportArgs) -> Result<u8, CliError> {
     let mut out = open_output(args.output.as_ref())?;
     let (text, summary) = match args.format {
         ExportFormat::Stix => {
-            let e = stix_export(&items, hunt_ioc::now());
+            let e = stix_export(&items, Timestamp::now());
             (to_string(&e.output), e.summary)
         }
         ExportFormat::Zeek => {

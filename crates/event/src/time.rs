@@ -28,6 +28,15 @@ impl Timestamp {
         self.0
     }
 
+    /// The current time of the system clock (the epoch if the clock is
+    /// before it, [`Timestamp::MAX`] past the representable range).
+    pub fn now() -> Self {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        since.map_or(Timestamp(0), |d| {
+            Timestamp(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        })
+    }
+
     /// From whole seconds since the epoch; `None` when out of range.
     pub fn from_secs(s: i64) -> Option<Self> {
         s.checked_mul(NANOS_PER_SEC).map(Timestamp)

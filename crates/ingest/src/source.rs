@@ -398,14 +398,10 @@ fn read_document(
 /// The year for timestamps that carry none: the file's modification year,
 /// else the current year.
 fn year_of(modified: Option<Timestamp>) -> i32 {
-    let now = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .and_then(|d| Timestamp::from_secs(d.as_secs() as i64))
-    };
     modified
-        .or_else(now)
-        .and_then(|t| t.to_rfc3339().get(..4).and_then(|y| y.parse().ok()))
+        .unwrap_or_else(Timestamp::now)
+        .to_rfc3339()
+        .get(..4)
+        .and_then(|y| y.parse().ok())
         .unwrap_or(1970)
 }
