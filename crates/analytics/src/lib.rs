@@ -11,9 +11,11 @@
 
 pub mod beacon;
 pub mod bulk_read;
+pub mod context;
 pub mod dns_tunnel;
 pub mod egress;
 mod hit;
+pub mod net;
 mod seen;
 pub mod state;
 pub mod stats;

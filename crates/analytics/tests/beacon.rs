@@ -220,7 +220,8 @@ fn internal_destinations_only_when_configured() {
     let (hits, _) = run(config, &conns);
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].group["destination"], "10.0.1.20");
-    // CGNAT is internal by default too.
+    // CGNAT is the Internet by default (one convention for every analytic),
+    // and inside when listed as internal.
     let cgnat: Vec<Conn> = conns
         .iter()
         .map(|&c| Conn {
@@ -228,7 +229,10 @@ fn internal_destinations_only_when_configured() {
             ..c
         })
         .collect();
-    assert!(run(Config::default(), &cgnat).0.is_empty());
+    assert_eq!(run(Config::default(), &cgnat).0.len(), 1);
+    let mut inside = Config::default();
+    inside.internal.push("100.64.0.0/10".parse().unwrap());
+    assert!(run(inside, &cgnat).0.is_empty());
 }
 
 #[test]

@@ -66,7 +66,7 @@ use phiwatch_event::{keys, Event, Timestamp};
 use phiwatch_finding::{Entity, Level};
 use serde::{Deserialize, Serialize};
 
-pub use crate::beacon::Cidr;
+pub use crate::net::Cidr;
 use crate::state::Bounded;
 use crate::stats::Window;
 use crate::{Analytic, AnalyticHit, StateError};
@@ -86,9 +86,9 @@ const TOP: usize = 3;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Internal networks (default RFC 1918 `10/8`, `172.16/12`,
-    /// `192.168/16` and IPv6 ULA `fc00::/7`; CGNAT `100.64.0.0/10` is
-    /// external). Sources inside are scored, destinations outside counted.
+    /// Internal networks (default [`crate::net::default_internal`]; CGNAT
+    /// `100.64.0.0/10` is external). Sources inside are scored,
+    /// destinations outside counted.
     pub internal: Vec<Cidr>,
     /// Destinations whose bytes are not counted (backup targets, update
     /// mirrors, video-call services): none by default.
@@ -139,10 +139,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            internal: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
-                .iter()
-                .filter_map(|s| s.parse().ok())
-                .collect(),
+            internal: crate::net::default_internal(),
             allowlist: Vec::new(),
             datasets: vec!["zeek.conn".to_string(), "aws.vpcflow".to_string()],
             min_bytes: 50_000_000,
