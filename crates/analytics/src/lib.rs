@@ -9,14 +9,21 @@
 //! (beaconing), [`bulk_read`] (bulk database reads) and [`egress`] (egress
 //! volume).
 
+pub mod api;
+pub mod auth;
 pub mod beacon;
 pub mod bulk_read;
 pub mod context;
+pub mod disruption;
 pub mod dns_tunnel;
 pub mod egress;
+pub mod engine;
 mod hit;
 pub mod net;
+pub mod object_reads;
+pub mod rare;
 mod seen;
+pub mod staging;
 pub mod state;
 pub mod stats;
 

@@ -1,0 +1,43 @@
+//! cloud object reads (S3 GetObject bytes per principal and bucket). Being written (issue 8): this placeholder reports nothing.
+
+use phiwatch_event::Event;
+use serde::{Deserialize, Serialize};
+
+use crate::context::Context;
+use crate::{Analytic, AnalyticHit, StateError};
+
+/// Settings (none yet).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {}
+
+/// The analytic.
+#[derive(Debug)]
+pub struct ObjectReads {}
+
+impl ObjectReads {
+    /// A new analytic.
+    pub fn new(_config: Config, _ctx: &Context) -> ObjectReads {
+        ObjectReads {}
+    }
+}
+
+impl Analytic for ObjectReads {
+    fn name(&self) -> &'static str {
+        "object_reads"
+    }
+    fn observe(&mut self, _ev: &Event, _out: &mut Vec<AnalyticHit>) {}
+    fn finish(&mut self, _out: &mut Vec<AnalyticHit>) {}
+    fn memory_bytes(&self) -> usize {
+        0
+    }
+    fn entities(&self) -> usize {
+        0
+    }
+    fn save(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+    fn restore(&mut self, _state: &serde_json::Value) -> Result<(), StateError> {
+        Ok(())
+    }
+}
