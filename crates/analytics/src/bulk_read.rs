@@ -18,7 +18,9 @@
 //!   least `min_z` **and** `rows ≥ quantile_factor × q`, where `q` is the
 //!   history's `quantile` quantile;
 //! - with fewer (a new principal/table pair): reported when
-//!   `rows ≥ new_pair_rows`.
+//!   `rows ≥ new_pair_rows` and, if it read before, `rows ≥
+//!   quantile_factor × the largest read it made` (a nightly job's second
+//!   night is not news).
 //!
 //! A hit is level high, critical from `critical_rows`. Each pair reports at
 //! most once per `suppress_secs`: the reads of at least `min_rows` rows
@@ -189,6 +191,7 @@ struct Saved {
 #[derive(Clone, Copy, Debug)]
 struct Baseline {
     samples: usize,
+    max: Option<f64>,
     median: Option<f64>,
     mad: Option<f64>,
     z: Option<f64>,
@@ -199,6 +202,7 @@ impl Baseline {
     fn of(w: &Window, rows: f64, c: &Config) -> Baseline {
         Baseline {
             samples: w.len(),
+            max: w.quantile(1.0),
             median: w.median(),
             mad: w.mad(),
             z: w.robust_z(rows, c.z_floor_rows),
@@ -212,7 +216,10 @@ impl Baseline {
             return false;
         }
         if self.samples < c.min_samples {
-            return rows >= c.new_pair_rows as f64;
+            // A new pair: large, and far above anything it read before (a
+            // nightly job's second night is not news).
+            return rows >= c.new_pair_rows as f64
+                && self.max.is_none_or(|m| rows >= m * c.quantile_factor);
         }
         match (self.z, self.q) {
             (Some(z), Some(q)) => z >= c.min_z && rows >= q * c.quantile_factor,
@@ -282,6 +289,7 @@ impl BulkRead {
         let mut m: BTreeMap<String, f64> = [
             ("rows", rows),
             ("samples", b.samples as f64),
+            ("history_max", b.max.unwrap_or(0.0)),
             ("new_pair", if new_pair { 1.0 } else { 0.0 }),
             ("suppressed", suppressed.0 as f64),
             ("suppressed_rows", suppressed.1),

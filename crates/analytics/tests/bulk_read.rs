@@ -156,6 +156,33 @@ fn new_pairs_use_the_absolute_threshold() {
 }
 
 #[test]
+fn a_nightly_job_is_news_once_then_only_if_it_grows_far_beyond_itself() {
+    let mut a = BulkRead::new(Config::default());
+    let mut hits = Vec::new();
+    // First night: a new pair with a large read.
+    a.observe(&read(0, "svc_backup", "ehr.notes", 50_000), &mut hits);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].metrics["history_max"], 0.0);
+    // The next five nights read the same: not news (below 5 x its largest).
+    for night in 1..6 {
+        a.observe(
+            &read(night * 86_400, "svc_backup", "ehr.notes", 52_000),
+            &mut hits,
+        );
+    }
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    // A night reading five times its largest is.
+    a.observe(
+        &read(6 * 86_400, "svc_backup", "ehr.notes", 260_000),
+        &mut hits,
+    );
+    assert_eq!(hits.len(), 2);
+    assert_eq!(hits[1].metrics["new_pair"], 1.0);
+    assert_eq!(hits[1].metrics["history_max"], 52_000.0);
+    assert_eq!(hits[1].level, Level::Critical);
+}
+
+#[test]
 fn fewer_samples_than_min_samples_use_the_new_pair_rule() {
     let mut a = BulkRead::new(Config::default());
     let mut hits = Vec::new();
@@ -301,10 +328,11 @@ fn out_of_order_events_are_tolerated() {
     assert_eq!(hits[1].metrics["suppressed"], 1.0);
     assert_eq!(a.counters().out_of_order, 2);
     // Extreme timestamps do not panic.
-    for nanos in [i64::MIN, i64::MAX] {
+    // (The second read is five times the first: a new pair's growth.)
+    for (nanos, rows) in [(i64::MIN, 500_000), (i64::MAX, 2_500_000)] {
         let mut e = Event::new(Timestamp::from_nanos(nanos));
         e.push_norm(keys::DB_USER, Value::Static("x"));
-        e.push_norm(keys::DB_RESPONSE_RETURNED_ROWS, Value::Int(500_000));
+        e.push_norm(keys::DB_RESPONSE_RETURNED_ROWS, Value::Int(rows));
         a.observe(&e, &mut hits);
     }
     assert_eq!(hits.len(), 4);

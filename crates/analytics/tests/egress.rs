@@ -431,3 +431,52 @@ fn config_reads_from_toml_like_json_with_defaults() {
     assert_eq!(c.critical_bytes, 1_000_000_000);
     assert!(serde_json::from_value::<Config>(serde_json::json!({"allowlist": ["nope"]})).is_err());
 }
+
+#[test]
+fn uploads_to_a_destination_many_hosts_use_are_not_exfiltration() {
+    // A week of normal traffic from six hosts, then an hour in which all six
+    // join video calls (1.2 GB each to one service) and one of them also
+    // sends 2 GB to a destination nobody else uses.
+    let hosts = [
+        "10.0.1.30",
+        "10.0.1.31",
+        "10.0.1.32",
+        "10.0.1.33",
+        "10.0.1.34",
+        "10.0.1.35",
+    ];
+    let mut evs = Vec::new();
+    for (i, h) in hosts.iter().enumerate() {
+        evs.extend(normal(h, 0, WEEK, i as u64 + 1));
+        evs.push(conn(
+            WEEK,
+            100 + i as i64,
+            h,
+            "203.0.113.50",
+            1_200 * MB,
+            40 * MB,
+        ));
+    }
+    let (a, hits) = run(Config::default(), evs.clone());
+    assert!(hits.is_empty(), "{hits:#?}");
+    assert_eq!(
+        a.counters().hours_closed as usize,
+        hosts.len() * (WEEK as usize + 1)
+    );
+
+    evs.push(conn(WEEK, 900, "10.0.1.33", "192.0.2.99", 2_000 * MB, MB));
+    let (_, hits) = run(Config::default(), evs.clone());
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    let h = &hits[0];
+    assert_eq!(h.group["destination"], "192.0.2.99");
+    assert_eq!(h.metrics["bytes_out"], 2_000e6);
+    assert_eq!(h.metrics["popular_bytes"], 1_200e6);
+
+    // With popularity off, every video call is an outlier.
+    let off = Config {
+        popular_sources: 0,
+        ..Config::default()
+    };
+    let (_, hits) = run(off, evs);
+    assert_eq!(hits.len(), hosts.len(), "{hits:#?}");
+}

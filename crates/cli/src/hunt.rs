@@ -14,6 +14,7 @@ use phiwatch_sigma::{Engine, Hit, RuleInfo, RuleSet};
 
 use crate::diag::write_summary;
 use crate::events::{start, InputArgs, Started};
+use crate::hunt_analytics::{Analytics, AnalyticsArgs};
 use crate::output::{open_output, written};
 use crate::rules::{engine_config, EngineArgs};
 use crate::{exit, CliError};
@@ -62,6 +63,9 @@ pub struct HuntArgs {
     /// sighting.
     #[arg(long = "ioc", value_name = "FILE")]
     pub ioc: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub analytics: AnalyticsArgs,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -95,9 +99,10 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
         let (indicators, _) = hunt_ioc::load(&args.ioc, args.input.quiet)?;
         Some(hunt_ioc::IocHunt::new(indicators))
     };
-    if engine.rules().is_empty() && ioc.is_none() {
+    let analytics = Analytics::new(&args.analytics)?;
+    if engine.rules().is_empty() && ioc.is_none() && !analytics.active() {
         return Err(CliError::Usage(
-            "no rules to run (all failed to load, or --no-builtin without --rules or --ioc)".into(),
+            "nothing to run (no rules loaded, no --ioc, and --no-analytics --no-incidents)".into(),
         ));
     }
 
@@ -110,6 +115,7 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
     let out = open_output(args.output.as_ref())?;
     let mut hunter = Hunter::new(&engine, args.format, out);
     hunter.ioc = ioc;
+    hunter.analytics = analytics;
     if !args.no_phi {
         hunter.phi = Some(hunt_phi::scanner());
     }
@@ -169,6 +175,10 @@ struct Hunter<'e> {
     found: Vec<phiwatch_phi::Found>,
     /// The indicators of `--ioc`.
     ioc: Option<hunt_ioc::IocHunt>,
+    /// The analytics and the incident chain.
+    analytics: Analytics,
+    /// Analytics findings of the current event.
+    pending: Vec<Finding>,
 }
 
 impl<'e> Hunter<'e> {
@@ -185,6 +195,8 @@ impl<'e> Hunter<'e> {
             phi: None,
             found: Vec::new(),
             ioc: None,
+            analytics: Analytics::disabled(),
+            pending: Vec::new(),
         }
     }
 
@@ -202,9 +214,15 @@ impl<'e> Hunter<'e> {
                     f.evidence
                         .push(evidence(&self.sources, &ev.origin(), ev.time()));
                     f.refresh_id();
+                    self.analytics.note(&f, std::iter::once(&ev.origin()));
                     self.counts.add(&f);
                     self.sink.write(&f)?;
                 }
+            }
+            self.analytics
+                .observe(&ev, &self.sources, &mut self.pending);
+            if !self.pending.is_empty() {
+                self.write_pending()?;
             }
             if let Some(ioc) = &mut self.ioc {
                 let sources = &self.sources;
@@ -224,17 +242,38 @@ impl<'e> Hunter<'e> {
         self.emit(None)?;
         if let Some(ioc) = &self.ioc {
             for f in ioc.findings() {
+                let origins: Vec<Origin> = Vec::new();
+                self.analytics.note(&f, origins.iter());
                 self.counts.add(&f);
                 self.sink.write(&f)?;
             }
         }
+        let incidents = self
+            .analytics
+            .finish(&self.sources, &mut self.pending)
+            .map_err(|e| io::Error::other(format!("{e:?}")))?;
+        self.write_pending()?;
+        for f in &incidents {
+            self.counts.add(f);
+            self.sink.write(f)?;
+        }
         self.sink.finish()
+    }
+
+    /// Writes the analytics findings waiting in `pending`.
+    fn write_pending(&mut self) -> io::Result<()> {
+        for f in std::mem::take(&mut self.pending) {
+            self.counts.add(&f);
+            self.sink.write(&f)?;
+        }
+        Ok(())
     }
 
     fn emit(&mut self, ev: Option<&Event>) -> io::Result<()> {
         let hits = std::mem::take(&mut self.hits);
         for h in &hits {
             let f = self.finding(h, ev);
+            self.analytics.note(&f, h.evidence.iter().map(|(o, _)| o));
             self.counts.add(&f);
             self.sink.write(&f)?;
         }
@@ -297,6 +336,17 @@ impl<'e> Hunter<'e> {
                 self.session.suppressed()
             )?;
         }
+        let mem = self.analytics.memory();
+        if !mem.is_empty() {
+            let entities: usize = mem.iter().map(|m| m.entities).sum();
+            let bytes: usize = mem.iter().map(|m| m.bytes).sum();
+            writeln!(
+                out,
+                "phiwatch: hunt: analytics: {} analytics, {entities} entities tracked, {:.1} MB of state",
+                mem.len(),
+                bytes as f64 / 1e6
+            )?;
+        }
         if cs.groups_evicted > 0 {
             writeln!(
                 out,
@@ -310,7 +360,7 @@ impl<'e> Hunter<'e> {
 
 /// An evidence entry: `path:line`, with the record index when the record
 /// has no line of its own.
-fn evidence(sources: &[SourceInfo], o: &Origin, time: Timestamp) -> Evidence {
+pub(crate) fn evidence(sources: &[SourceInfo], o: &Origin, time: Timestamp) -> Evidence {
     let path = sources
         .get(o.source.0 as usize)
         .map(|s| &*s.path)

@@ -4,6 +4,7 @@ mod demo;
 mod diag;
 mod events;
 mod hunt;
+mod hunt_analytics;
 mod hunt_ioc;
 mod hunt_phi;
 mod ioc;

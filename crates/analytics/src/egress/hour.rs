@@ -41,6 +41,10 @@ pub(crate) struct Bucket {
     pub(crate) dests: HashMap<IpAddr, Dest>,
     /// Destinations past the cap: bytes in `out` but not in `dests`.
     pub(crate) untracked: u64,
+    /// Bytes sent to popular destinations (taken out of `out` when the hour
+    /// closes).
+    #[serde(default)]
+    pub(crate) popular: u64,
 }
 
 /// One connection record, as counted.
@@ -65,6 +69,7 @@ impl Bucket {
             last_ns: t,
             dests: HashMap::default(),
             untracked: 0,
+            popular: 0,
         }
     }
 
@@ -216,8 +221,11 @@ pub(crate) fn judge(c: &Config, b: &Bucket, s: &Source, p: &Peers) -> Verdict {
         && p.n >= c.min_samples
         && bytes >= p.q99 * c.peer_factor
         && b.out >= c.new_source_bytes;
+    // No baseline at all (everything before went to popular services, or
+    // nothing came before): only volumes from the critical size.
+    let by_floor = own_n < c.min_samples && p.n < c.min_samples && b.out >= c.critical_bytes;
     let week_ok = !week_used || (week_z >= c.min_z && bytes >= week_q99 * c.quantile_factor);
-    let hit = over_floor && ratio_ok && week_ok && (by_own || by_peers);
+    let hit = over_floor && ratio_ok && week_ok && (by_own || by_peers || by_floor);
 
     let flag = |x: bool| f64::from(u8::from(x));
     let metrics = [
@@ -225,6 +233,8 @@ pub(crate) fn judge(c: &Config, b: &Bucket, s: &Source, p: &Peers) -> Verdict {
         ("bytes_in", b.inb as f64),
         ("ratio", ratio),
         ("allowlisted_bytes", b.allowlisted as f64),
+        ("popular_bytes", b.popular as f64),
+        ("popular_sources", c.popular_sources as f64),
         ("connections", b.connections as f64),
         ("destinations", b.dests.len() as f64),
         ("untracked_bytes", b.untracked as f64),
@@ -244,6 +254,7 @@ pub(crate) fn judge(c: &Config, b: &Bucket, s: &Source, p: &Peers) -> Verdict {
         ("peer_z", peer_z),
         ("by_own", flag(by_own)),
         ("by_peers", flag(by_peers)),
+        ("by_floor", flag(by_floor)),
         ("week_used", flag(week_used)),
         ("min_bytes", c.min_bytes as f64),
         ("min_z", c.min_z),

@@ -29,8 +29,17 @@
 //! either the own history holds [`Config::min_samples`] hours with
 //! `z ≥` [`Config::min_z`] and `bytes ≥ q99 × quantile_factor`, or it is
 //! shorter and `bytes ≥ peer q99 ×` [`Config::peer_factor`] and
-//! `bytes ≥` [`Config::new_source_bytes`]. Level high; critical from
-//! [`Config::critical_bytes`]. The hit names the top three destinations of
+//! `bytes ≥` [`Config::new_source_bytes`], or neither the source nor the
+//! peers have a baseline yet and `bytes ≥` [`Config::critical_bytes`]. Level
+//! high; critical from [`Config::critical_bytes`].
+//!
+//! Destination networks (IPv4 /24, IPv6 /48) that at least
+//! [`Config::popular_sources`] internal sources send to are sanctioned
+//! services (video calls, SaaS, update mirrors): their bytes are taken out of
+//! the hour before it is judged and reported as `popular_bytes`. The price:
+//! exfiltration to a service everyone uses is not this analytic's to see (the
+//! rare-destination analytic and the Sigma rules on file-sharing services
+//! look there). The hit names the top three destinations of
 //! the hour (`destination` is the top one) with their bytes.
 //!
 //! ```
@@ -134,6 +143,13 @@ pub struct Config {
     /// Sources tracked; the least recently seen are evicted (default
     /// 100 000).
     pub capacity: usize,
+    /// A destination network (IPv4 /24, IPv6 /48) that this many distinct
+    /// internal sources have sent to is popular: a sanctioned service
+    /// (video calls, SaaS, update mirrors). Bytes to it are left out of the
+    /// score and reported as `popular_bytes` (default 5; 0: off).
+    pub popular_sources: usize,
+    /// Destination networks tracked for popularity (default 100 000).
+    pub popular_capacity: usize,
 }
 
 impl Default for Config {
@@ -157,6 +173,8 @@ impl Default for Config {
             peer_history: 10_000,
             max_destinations: 10_000,
             capacity: 100_000,
+            popular_sources: 5,
+            popular_capacity: 100_000,
         }
     }
 }
@@ -186,6 +204,9 @@ pub struct Egress {
     sources: Bounded<IpAddr, Source>,
     /// Every source's past hourly totals.
     peers: Window,
+    /// Distinct internal sources per destination network (up to
+    /// `popular_sources` of them).
+    popular: Bounded<IpAddr, Vec<IpAddr>>,
     /// The open hour (hours since the epoch).
     hour: Option<i64>,
     counters: Counters,
@@ -199,6 +220,8 @@ struct Saved {
     counters: Counters,
     peers: Window,
     sources: Bounded<IpAddr, Source>,
+    #[serde(default)]
+    popular: Option<Bounded<IpAddr, Vec<IpAddr>>>,
 }
 
 impl Egress {
@@ -207,6 +230,7 @@ impl Egress {
         Egress {
             sources: Bounded::new(config.capacity),
             peers: Window::new(config.peer_history),
+            popular: Bounded::new(config.popular_capacity),
             hour: None,
             counters: Counters::default(),
             config,
@@ -264,6 +288,28 @@ impl Egress {
         ))
     }
 
+    /// Notes that `src` sent to `dst` (popularity).
+    fn note_popular(&mut self, src: IpAddr, dst: IpAddr) {
+        let need = self.config.popular_sources;
+        if need == 0 {
+            return;
+        }
+        let seen = self.popular.entry(&network(dst), Vec::new);
+        if seen.len() < need && !seen.contains(&src) {
+            seen.push(src);
+        }
+    }
+
+    /// Whether `dst`'s network is popular.
+    fn is_popular(&self, dst: IpAddr) -> bool {
+        let need = self.config.popular_sources;
+        need > 0
+            && self
+                .popular
+                .get(&network(dst))
+                .is_some_and(|v| v.len() >= need)
+    }
+
     /// Closes every open hour before `hour`, judging each.
     fn close_before(&mut self, hour: i64, out: &mut Vec<AnalyticHit>) {
         let mut closed: Vec<(IpAddr, Bucket)> = Vec::new();
@@ -278,8 +324,21 @@ impl Egress {
         closed.sort_by_key(|(ip, b)| (b.hour, *ip));
         // Peers are the hours before the ones closing now.
         let peers = Peers::of(&self.peers);
-        for (ip, b) in closed {
+        for (ip, mut b) in closed {
             self.counters.hours_closed += 1;
+            let popular: Vec<IpAddr> = b
+                .dests
+                .keys()
+                .copied()
+                .filter(|d| self.is_popular(*d))
+                .collect();
+            for d in popular {
+                if let Some(x) = b.dests.remove(&d) {
+                    b.out = b.out.saturating_sub(x.out);
+                    b.inb = b.inb.saturating_sub(x.inb);
+                    b.popular = b.popular.saturating_add(x.out);
+                }
+            }
             let source = self.sources.entry(&ip, || Source::new(&self.config));
             let verdict = judge(&self.config, &b, source, &peers);
             source.learn(b.hour, b.out, &self.config);
@@ -291,6 +350,20 @@ impl Egress {
                 out.push(make_hit(&self.config, ip, &b, verdict.metrics));
             }
         }
+    }
+}
+
+/// The network a destination's popularity is counted on: its /24 (IPv4)
+/// or /48 (IPv6).
+fn network(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            IpAddr::V4(std::net::Ipv4Addr::new(o[0], o[1], o[2], 0))
+        }
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(
+            u128::from(v6) & !((1u128 << 80) - 1),
+        )),
     }
 }
 
@@ -374,6 +447,7 @@ impl Analytic for Egress {
         self.hour = Some(hour);
         self.counters.connections += 1;
         self.counters.allowlisted += u64::from(conn.allowlisted);
+        self.note_popular(src, conn.dst);
         let max = self.config.max_destinations;
         let source = self.sources.entry(&src, || Source::new(&self.config));
         source
@@ -392,6 +466,7 @@ impl Analytic for Egress {
             .map(|(_, s)| s.memory_bytes() + 48)
             .sum::<usize>()
             + self.peers.len() * 8
+            + self.popular.len() * (48 + self.config.popular_sources.min(8) * 17)
             + std::mem::size_of::<Egress>()
     }
 
@@ -407,6 +482,7 @@ impl Analytic for Egress {
             counters: Counters,
             peers: &'a Window,
             sources: &'a Bounded<IpAddr, Source>,
+            popular: &'a Bounded<IpAddr, Vec<IpAddr>>,
         }
         let saved = SavedRef {
             version: VERSION,
@@ -414,6 +490,7 @@ impl Analytic for Egress {
             counters: self.counters,
             peers: &self.peers,
             sources: &self.sources,
+            popular: &self.popular,
         };
         // Keys are addresses and numbers are finite: serializing cannot fail.
         serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
@@ -432,6 +509,9 @@ impl Analytic for Egress {
         self.counters = s.counters;
         self.peers = s.peers;
         self.sources = s.sources;
+        if let Some(p) = s.popular {
+            self.popular = p;
+        }
         Ok(())
     }
 }

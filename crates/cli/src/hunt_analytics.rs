@@ -1,0 +1,310 @@
+//! `hunt`'s analytics and incidents: the inventory (`--inventory`), the
+//! analytics engine (`--analytics FILE`, `--state FILE`, `--no-analytics`)
+//! and the incident chain (`--no-incidents`).
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use phiwatch_analytics::context::{Context, Vendor};
+use phiwatch_analytics::engine::{Config, Engine, Memory};
+use phiwatch_analytics::incident::Incidents;
+use phiwatch_analytics::AnalyticHit;
+use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
+use phiwatch_finding::{attack_from_tags, Detector, Finding, RuleRef};
+use phiwatch_ingest::SourceInfo;
+use phiwatch_inventory::Inventory;
+
+use crate::CliError;
+
+#[derive(Args, Debug, Default)]
+pub struct AnalyticsArgs {
+    /// The inventory (TOML, PRODUCT.md): data silos, internal networks and
+    /// vendors. Its internal networks replace the default (RFC 1918 and the
+    /// other non-Internet ranges), its vendors are checked by the
+    /// authentication analytics, and incidents name the silos their actors
+    /// touched.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+
+    /// Analytics settings (TOML): a table per analytic with its thresholds,
+    /// allowlists and sizes, `[incident]` for the incident chain, and
+    /// `disabled = ["beacon", …]`. Missing keys keep their defaults
+    /// (`phiwatch analytics defaults` prints them all).
+    #[arg(long = "analytics", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Baselines: read the analytics' state from FILE when it exists and
+    /// write it back at the end, so what one run learned serves the next.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Do not run the exfiltration analytics (baselines, volumes,
+    /// beaconing, …).
+    #[arg(long)]
+    pub no_analytics: bool,
+
+    /// Do not assemble `incident` findings from the others.
+    #[arg(long)]
+    pub no_incidents: bool,
+}
+
+/// The analytics settings file: the engine's tables plus `[incident]`.
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    #[serde(flatten)]
+    pub engine: Config,
+    pub incident: phiwatch_analytics::incident::Config,
+}
+
+/// Reads the settings file (defaults when `None`).
+pub fn settings(path: Option<&Path>) -> Result<Settings, CliError> {
+    let Some(p) = path else {
+        return Ok(Settings::default());
+    };
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| CliError::Usage(format!("--analytics {}: {e}", p.display())))?;
+    toml::from_str(&text).map_err(|e| CliError::Usage(format!("--analytics {}: {e}", p.display())))
+}
+
+/// The organization the inventory describes, as the analytics see it.
+pub fn context(inv: Option<&Inventory>) -> Context {
+    let mut ctx = Context::default();
+    let Some(inv) = inv else {
+        return ctx;
+    };
+    if !inv.internal_networks.is_empty() {
+        ctx.internal = inv
+            .internal_networks
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+    }
+    ctx.vendors = inv
+        .vendors
+        .iter()
+        .map(|v| Vendor {
+            name: v.name.clone(),
+            accounts: v.accounts.clone(),
+            networks: v.networks.iter().filter_map(|n| n.parse().ok()).collect(),
+            domains: v.domains.clone(),
+            hours: v.hours,
+        })
+        .collect();
+    ctx
+}
+
+/// Loads `--inventory`, every problem reported at once.
+pub fn inventory(path: Option<&Path>) -> Result<Option<Inventory>, CliError> {
+    let Some(p) = path else {
+        return Ok(None);
+    };
+    Inventory::load(p).map(Some).map_err(|e| {
+        CliError::Usage(format!(
+            "--inventory: {} problem{}:\n{e}",
+            e.0.len(),
+            if e.0.len() == 1 { "" } else { "s" }
+        ))
+    })
+}
+
+/// The analytics, the incident chain and what they need from the events.
+pub struct Analytics {
+    engine: Option<Engine>,
+    incidents: Option<Incidents>,
+    inventory: Option<Inventory>,
+    state: Option<PathBuf>,
+    hits: Vec<AnalyticHit>,
+    /// The kind of log of each source (`event.module` of its first event).
+    modules: Vec<Option<String>>,
+}
+
+fn text(ev: &Event, key: Key) -> Option<&str> {
+    match ev.get(key)? {
+        ValueRef::Str(s) if !s.is_empty() && s != "-" => Some(s),
+        _ => None,
+    }
+}
+
+fn ip(ev: &Event, key: Key) -> Option<IpAddr> {
+    match ev.get(key)? {
+        ValueRef::Ip(ip) => Some(ip),
+        ValueRef::Str(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+impl Analytics {
+    /// Builds what `args` asks for; restores `--state` when the file exists.
+    pub fn new(args: &AnalyticsArgs) -> Result<Analytics, CliError> {
+        let inv = inventory(args.inventory.as_deref())?;
+        let settings = settings(args.config.as_deref())?;
+        let ctx = context(inv.as_ref());
+        let mut engine = if args.no_analytics {
+            None
+        } else {
+            Some(
+                Engine::new(&settings.engine, &ctx)
+                    .map_err(|e| CliError::Usage(format!("--analytics: {e}")))?,
+            )
+        };
+        if let (Some(engine), Some(path)) = (&mut engine, &args.state) {
+            if path.exists() {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| CliError::Usage(format!("--state {}: {e}", path.display())))?;
+                let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                    CliError::Usage(format!("--state {}: not JSON: {e}", path.display()))
+                })?;
+                engine
+                    .restore(&value)
+                    .map_err(|e| CliError::Usage(format!("--state {}: {e}", path.display())))?;
+            }
+        }
+        Ok(Analytics {
+            engine,
+            incidents: (!args.no_incidents).then(|| Incidents::new(settings.incident, &ctx)),
+            inventory: inv,
+            state: args.state.clone(),
+            hits: Vec::new(),
+            modules: Vec::new(),
+        })
+    }
+
+    /// Nothing: no analytics, no incidents.
+    pub fn disabled() -> Analytics {
+        Analytics {
+            engine: None,
+            incidents: None,
+            inventory: None,
+            state: None,
+            hits: Vec::new(),
+            modules: Vec::new(),
+        }
+    }
+
+    /// Whether anything runs.
+    pub fn active(&self) -> bool {
+        self.engine.is_some() || self.incidents.is_some()
+    }
+
+    /// Looks at one event: analytics hits become findings in `out`; links
+    /// and silo accesses are noted for incidents.
+    pub fn observe(&mut self, ev: &Event, sources: &[SourceInfo], out: &mut Vec<Finding>) {
+        let src = ev.origin().source.0 as usize;
+        if self.modules.len() <= src {
+            self.modules.resize(src + 1, None);
+        }
+        if self.modules[src].is_none() {
+            self.modules[src] = text(ev, keys::EVENT_MODULE)
+                .or_else(|| text(ev, keys::EVENT_DATASET).and_then(|d| d.split('.').next()))
+                .map(str::to_string);
+        }
+        if let Some(engine) = &mut self.engine {
+            engine.observe(ev, &mut self.hits);
+        }
+        if !self.hits.is_empty() {
+            for h in std::mem::take(&mut self.hits) {
+                let f = finding(&h, sources);
+                let origins: Vec<Origin> = h.evidence.iter().map(|e| e.0).collect();
+                self.note(&f, origins.iter());
+                out.push(f);
+            }
+        }
+        if let Some(inc) = &mut self.incidents {
+            let user = text(ev, keys::USER_NAME).or_else(|| text(ev, keys::DB_USER));
+            let from = ip(ev, keys::SOURCE_IP).or_else(|| ip(ev, keys::CLIENT_IP));
+            let success = text(ev, keys::EVENT_OUTCOME) != Some("failure");
+            if let (Some(u), Some(a)) = (user, from) {
+                if success {
+                    inc.link(u, a);
+                }
+            }
+            if let Some(inv) = &self.inventory {
+                if let Some(i) = inv.silo_of(ev) {
+                    if let Some(s) = inv.silos.get(i) {
+                        inc.silo(user, from, &s.name, ev.time());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The kinds of log behind `origins`.
+    fn kinds<'a>(&self, origins: impl Iterator<Item = &'a Origin>) -> BTreeSet<String> {
+        origins
+            .filter_map(|o| self.modules.get(o.source.0 as usize).cloned().flatten())
+            .collect()
+    }
+
+    /// Takes a finding into the incident chain; `origins` are its events.
+    pub fn note<'a>(&mut self, f: &Finding, origins: impl Iterator<Item = &'a Origin>) {
+        let kinds = self.kinds(origins);
+        if let Some(inc) = &mut self.incidents {
+            inc.add(f, kinds);
+        }
+    }
+
+    /// End of input: the analytics' last hits (in `out`), the state saved,
+    /// then the incidents (returned).
+    pub fn finish(
+        &mut self,
+        sources: &[SourceInfo],
+        out: &mut Vec<Finding>,
+    ) -> Result<Vec<Finding>, CliError> {
+        if let Some(engine) = &mut self.engine {
+            engine.finish(&mut self.hits);
+            if let Some(path) = &self.state {
+                let text = serde_json::to_string(&engine.save())
+                    .map_err(|e| CliError::Runtime(e.into()))?;
+                std::fs::write(path, text).map_err(|e| {
+                    CliError::Runtime(anyhow::anyhow!("--state {}: {e}", path.display()))
+                })?;
+            }
+        }
+        for h in std::mem::take(&mut self.hits) {
+            let f = finding(&h, sources);
+            let origins: Vec<Origin> = h.evidence.iter().map(|e| e.0).collect();
+            self.note(&f, origins.iter());
+            out.push(f);
+        }
+        Ok(self
+            .incidents
+            .take()
+            .map(Incidents::finish)
+            .unwrap_or_default())
+    }
+
+    /// Memory held per analytic.
+    pub fn memory(&self) -> Vec<Memory> {
+        self.engine.as_ref().map(Engine::memory).unwrap_or_default()
+    }
+}
+
+/// The finding of an analytic hit.
+pub fn finding(h: &AnalyticHit, sources: &[SourceInfo]) -> Finding {
+    let rule = RuleRef {
+        id: format!("phiwatch-analytics-{}", h.analytic),
+        title: phiwatch_analytics::rule_title(h.analytic).to_string(),
+        level: h.level,
+        author: Some("phiwatch".into()),
+        source: None,
+    };
+    let mut f = Finding::new(Detector::Analytics, rule, h.time);
+    f.end_time = h.end_time.max(h.time);
+    f.entity = h.entity.clone();
+    f.tags.clone_from(&h.tags);
+    f.attack = attack_from_tags(&h.tags);
+    f.summary.clone_from(&h.title);
+    f.metrics.clone_from(&h.metrics);
+    f.group.clone_from(&h.group);
+    for (o, t) in &h.evidence {
+        f.evidence.push(crate::hunt::evidence(sources, o, *t));
+    }
+    if let Some(s) = h.metrics.get("score").filter(|s| s.is_finite()) {
+        f.score = s.clamp(0.0, 1.0);
+    }
+    f.refresh_id();
+    f
+}
