@@ -8,6 +8,7 @@ use phiwatch_event::Event;
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
+use crate::net::default_internal;
 use crate::{
     api, auth, beacon, bulk_read, disruption, dns_tunnel, egress, object_reads, rare, staging,
 };
@@ -92,8 +93,9 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// The enabled analytics of `config`, knowing the organization `ctx`
-    /// (its internal networks replace each analytic's own list).
+    /// The enabled analytics of `config`, knowing the organization `ctx`:
+    /// its internal networks replace an analytic's own `internal` list unless
+    /// the configuration changed that list from the default.
     ///
     /// # Errors
     ///
@@ -116,13 +118,17 @@ impl Engine {
                 "dns_tunnel" => Box::new(dns_tunnel::DnsTunnel::new(config.dns_tunnel.clone())),
                 "beacon" => {
                     let mut c = config.beacon.clone();
-                    c.internal.clone_from(&ctx.internal);
+                    if c.internal == default_internal() {
+                        c.internal.clone_from(&ctx.internal);
+                    }
                     Box::new(beacon::Beacon::new(c))
                 }
                 "bulk_read" => Box::new(bulk_read::BulkRead::new(config.bulk_read.clone())),
                 "egress" => {
                     let mut c = config.egress.clone();
-                    c.internal.clone_from(&ctx.internal);
+                    if c.internal == default_internal() {
+                        c.internal.clone_from(&ctx.internal);
+                    }
                     Box::new(egress::Egress::new(c))
                 }
                 "rare" => Box::new(rare::Rare::new(config.rare.clone(), ctx)),

@@ -1,5 +1,6 @@
 //! The `phiwatch` command line: a thin shell over the engine crates.
 
+mod analytics_cmd;
 mod demo;
 mod diag;
 mod events;
@@ -80,6 +81,15 @@ enum Command {
     /// the logs show as a STIX 2.1 bundle with sightings, a Zeek intel file
     /// or CSV (`ioc export PATH… --ioc FILE…`).
     Ioc(ioc::IocArgs),
+
+    /// Exfiltration analytics settings (`analytics defaults`: every
+    /// threshold, allowlist and size with its default, as the TOML
+    /// `hunt --analytics FILE` reads).
+    Analytics(analytics_cmd::AnalyticsArgs),
+
+    /// Check an inventory file (`inventory check FILE`): its silos, networks
+    /// and vendors, or every problem with its line.
+    Inventory(analytics_cmd::InventoryArgs),
 }
 
 /// Exit codes of the public contract.
@@ -120,6 +130,8 @@ fn main() -> ExitCode {
         Command::Hunt(args) => hunt::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Ioc(args) => ioc::run(args),
+        Command::Analytics(args) => analytics_cmd::run(args),
+        Command::Inventory(args) => analytics_cmd::run_inventory(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

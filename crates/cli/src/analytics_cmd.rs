@@ -1,0 +1,108 @@
+//! `phiwatch analytics defaults` (every analytics setting with its default,
+//! as the TOML `hunt --analytics FILE` reads) and `phiwatch inventory check
+//! FILE` (validate an inventory, every problem at once).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use phiwatch_inventory::Inventory;
+
+use crate::hunt_analytics::Settings;
+use crate::output::open_output;
+use crate::{exit, CliError};
+
+#[derive(Args, Debug)]
+pub struct AnalyticsArgs {
+    #[command(subcommand)]
+    pub command: AnalyticsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AnalyticsCommand {
+    /// Print every analytics setting with its default value, as the TOML
+    /// that `hunt --analytics FILE` reads: a table per analytic
+    /// (thresholds, allowlists, sizes), `[incident]` for the incident chain,
+    /// and `disabled`. Copy it, keep what you change.
+    Defaults {
+        /// Write to FILE instead of standard output.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+pub fn run(args: AnalyticsArgs) -> Result<u8, CliError> {
+    match args.command {
+        AnalyticsCommand::Defaults { output } => {
+            let text = toml::to_string(&Settings::default())
+                .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot write defaults: {e}")))?;
+            let mut out = open_output(output.as_ref())?;
+            out.write_all(b"# phiwatch analytics settings: every key with its default.\n# Use with `phiwatch hunt --analytics FILE`; keep only what you change.\n\n")?;
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct InventoryArgs {
+    #[command(subcommand)]
+    pub command: InventoryCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InventoryCommand {
+    /// Validate an inventory file: print what it holds, or every problem
+    /// with its line (exit 1).
+    Check {
+        /// The inventory (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+pub fn run_inventory(args: InventoryArgs) -> Result<u8, CliError> {
+    match args.command {
+        InventoryCommand::Check { file } => match Inventory::load(&file) {
+            Ok(inv) => {
+                println!(
+                    "{}: {} silos, {} internal networks, {} vendors",
+                    file.display(),
+                    inv.silos.len(),
+                    inv.internal_networks.len(),
+                    inv.vendors.len()
+                );
+                for s in &inv.silos {
+                    println!(
+                        "  silo {} ({}): {}",
+                        s.name,
+                        s.kind.as_str(),
+                        s.categories.join(", ")
+                    );
+                }
+                for v in &inv.vendors {
+                    println!(
+                        "  vendor {}: {} accounts, networks {}",
+                        v.name,
+                        v.accounts.len(),
+                        v.networks.join(", ")
+                    );
+                }
+                Ok(exit::OK)
+            }
+            Err(p) => {
+                for problem in &p.0 {
+                    eprintln!("{problem}");
+                }
+                eprintln!(
+                    "phiwatch: {}: {} problem{}",
+                    file.display(),
+                    p.0.len(),
+                    if p.0.len() == 1 { "" } else { "s" }
+                );
+                Ok(exit::RUNTIME)
+            }
+        },
+    }
+}
