@@ -80,7 +80,7 @@ pub struct Config {
     /// A key linked to more distinct keys than this is a hub and joins
     /// nothing (default 12).
     pub max_degree: usize,
-    /// Weight of a tactic's best score in the risk (default 0.6).
+    /// Weight of a tactic's best score in the risk (default 0.8).
     pub tactic_weight: f64,
     /// Smallest risk of an incident (default 0.5).
     pub min_risk: f64,
@@ -106,7 +106,7 @@ impl Default for Config {
         Config {
             gap_secs: 7 * 86_400,
             max_degree: 12,
-            tactic_weight: 0.6,
+            tactic_weight: 0.8,
             min_risk: 0.5,
             high_risk: 0.75,
             critical_risk: 0.9,
