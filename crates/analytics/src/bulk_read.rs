@@ -414,7 +414,20 @@ impl Analytic for BulkRead {
             suppressed_rows: 0.0,
             last_seen: t,
         });
-        let b = Baseline::of(&st.rows, rows, &self.config);
+        // Only a read of at least `min_rows` can be flagged: the baseline
+        // (sorting the history) is computed for those alone.
+        let b = if rows >= self.config.min_rows as f64 {
+            Baseline::of(&st.rows, rows, &self.config)
+        } else {
+            Baseline {
+                samples: st.rows.len(),
+                max: None,
+                median: None,
+                mad: None,
+                z: None,
+                q: None,
+            }
+        };
         st.rows.push(rows);
         st.last_seen = st.last_seen.max(t);
         let flagged = b.flags(rows, &self.config);

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use phiwatch_event::Event;
+use phiwatch_event::{keys, Event, ValueRef};
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
@@ -82,7 +82,13 @@ pub struct Memory {
 /// Every enabled analytic, in [`ANALYTICS`] order.
 pub struct Engine {
     analytics: Vec<(&'static str, Box<dyn Analytic + Send>)>,
+    /// Per `event.dataset` seen, which analytics want its events (bit `i`
+    /// for analytic `i`); a few dozen datasets at most in practice, capped.
+    routes: Vec<(Box<str>, u64)>,
 }
+
+/// Datasets remembered for routing; events of others go to every analytic.
+const MAX_ROUTES: usize = 256;
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -146,7 +152,10 @@ impl Engine {
             };
             analytics.push((name, a));
         }
-        Ok(Engine { analytics })
+        Ok(Engine {
+            analytics,
+            routes: Vec::new(),
+        })
     }
 
     /// Table names of the analytics that run.
@@ -154,10 +163,34 @@ impl Engine {
         self.analytics.iter().map(|(n, _)| *n).collect()
     }
 
-    /// Feeds one event (in time order) to every analytic.
+    /// Which analytics want events of `dataset` (bit per analytic).
+    fn route(&mut self, dataset: &str) -> u64 {
+        if let Some((_, mask)) = self.routes.iter().find(|(d, _)| &**d == dataset) {
+            return *mask;
+        }
+        let mask = self
+            .analytics
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, a))| a.wants(dataset))
+            .fold(0u64, |m, (i, _)| m | (1u64 << (i % 64)));
+        if self.routes.len() < MAX_ROUTES {
+            self.routes.push((dataset.into(), mask));
+        }
+        mask
+    }
+
+    /// Feeds one event (in time order) to the analytics that want it.
     pub fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {
-        for (_, a) in &mut self.analytics {
-            a.observe(ev, out);
+        let dataset = match ev.get(keys::EVENT_DATASET) {
+            Some(ValueRef::Str(s)) => s,
+            _ => "",
+        };
+        let mask = self.route(dataset);
+        for (i, (_, a)) in self.analytics.iter_mut().enumerate() {
+            if mask & (1u64 << (i % 64)) != 0 {
+                a.observe(ev, out);
+            }
         }
     }
 

@@ -49,6 +49,13 @@ pub enum StateError {
 pub trait Analytic {
     /// Its name (`dns-tunnel`).
     fn name(&self) -> &'static str;
+    /// Whether events of this `event.dataset` (`""` when the event has none)
+    /// can matter to it. The engine asks once per dataset and then passes
+    /// only those events (default: all).
+    fn wants(&self, dataset: &str) -> bool {
+        let _ = dataset;
+        true
+    }
     /// Looks at one event (in time order); may report hits.
     fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>);
     /// End of the input: reports what the open windows hold.

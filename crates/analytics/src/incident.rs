@@ -157,7 +157,18 @@ pub struct Incidents {
     silos: BTreeMap<String, BTreeMap<String, SiloUse>>,
     /// Distinct partners per key, capped at `max_degree + 1`.
     partners: BTreeMap<String, BTreeSet<String>>,
+    /// Hashes of the (user, address) pairs already linked: the common
+    /// repeat costs a hash, not an allocation.
+    linked: foldhash::HashSet<u64>,
+    /// Vendor accounts, normalized: (account key, vendor name).
+    vendor_accounts: Vec<(String, String)>,
+    /// Keys of the accounts seen in silo accesses, by name.
+    account_cache: foldhash::HashMap<String, Vec<String>>,
 }
+
+/// Accounts whose keys are cached for silo accesses; the cache is emptied
+/// when it grows past this.
+const ACCOUNT_CACHE: usize = 100_000;
 
 /// Normalized account name: lower case, no domain, no `.`, `_` or `-`.
 pub fn account_key(name: &str) -> String {
@@ -180,6 +191,13 @@ impl Incidents {
             links: BTreeMap::new(),
             silos: BTreeMap::new(),
             partners: BTreeMap::new(),
+            linked: foldhash::HashSet::default(),
+            vendor_accounts: ctx
+                .vendors
+                .iter()
+                .flat_map(|v| v.accounts.iter().map(|a| (account_key(a), v.name.clone())))
+                .collect(),
+            account_cache: foldhash::HashMap::default(),
         }
     }
 
@@ -190,13 +208,8 @@ impl Incidents {
         if k.is_empty() || k == "unknown" || k == "anonymous" {
             return;
         }
-        let vendor = self.ctx.vendors.iter().find(|v| {
-            v.accounts
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(name) || account_key(a) == k)
-        });
-        if let Some(v) = vendor {
-            out.push(format!("vendor:{}", v.name));
+        if let Some((_, v)) = self.vendor_accounts.iter().find(|(a, _)| *a == k) {
+            out.push(format!("vendor:{v}"));
         }
         out.push(format!("user:{k}"));
     }
@@ -300,6 +313,11 @@ impl Incidents {
 
     /// Records that `user` acted from `ip` (a login, a database session).
     pub fn link(&mut self, user: &str, ip: IpAddr) {
+        use std::hash::BuildHasher;
+        let h = foldhash::fast::FixedState::with_seed(0x5eed).hash_one((user, ip));
+        if !self.linked.insert(h) {
+            return;
+        }
         let mut a = Vec::new();
         self.account_keys(user, &mut a);
         let Some(u) = a.iter().find(|k| k.starts_with("user:")).cloned() else {
@@ -314,25 +332,45 @@ impl Incidents {
 
     /// Records that the actor `user`/`ip` touched the silo `silo` at `t`.
     pub fn silo(&mut self, user: Option<&str>, ip: Option<IpAddr>, silo: &str, t: Timestamp) {
-        let mut keys = Vec::new();
+        let t = t.as_nanos();
         if let Some(u) = user {
-            self.account_keys(u, &mut keys);
+            if !self.account_cache.contains_key(u) {
+                if self.account_cache.len() >= ACCOUNT_CACHE {
+                    self.account_cache.clear();
+                }
+                let mut keys = Vec::new();
+                self.account_keys(u, &mut keys);
+                keys.retain(|k| k.starts_with("user:"));
+                self.account_cache.insert(u.to_string(), keys);
+            }
+            let keys = self.account_cache.get(u).cloned().unwrap_or_default();
+            for k in &keys {
+                self.note_silo(k, silo, t);
+            }
         }
         if let Some(ip) = ip {
-            keys.push(format!("ip:{ip}"));
+            self.note_silo(&format!("ip:{ip}"), silo, t);
         }
-        let t = t.as_nanos();
-        for k in keys {
-            let u = self
-                .silos
-                .entry(k)
-                .or_default()
-                .entry(silo.to_string())
-                .or_insert(SiloUse {
+    }
+
+    fn note_silo(&mut self, key: &str, silo: &str, t: i64) {
+        if !self.silos.contains_key(key) {
+            self.silos.insert(key.to_string(), BTreeMap::new());
+        }
+        let Some(per) = self.silos.get_mut(key) else {
+            return;
+        };
+        if !per.contains_key(silo) {
+            per.insert(
+                silo.to_string(),
+                SiloUse {
                     first: t,
                     last: t,
                     events: 0,
-                });
+                },
+            );
+        }
+        if let Some(u) = per.get_mut(silo) {
             u.first = u.first.min(t);
             u.last = u.last.max(t);
             u.events += 1;

@@ -128,13 +128,26 @@ fn text(ev: &Event, key: Key) -> Option<&str> {
     }
 }
 
-fn ip(ev: &Event, key: Key) -> Option<IpAddr> {
-    match ev.get(key)? {
+fn as_ip(v: ValueRef<'_>) -> Option<IpAddr> {
+    match v {
         ValueRef::Ip(ip) => Some(ip),
         ValueRef::Str(s) => s.parse().ok(),
         _ => None,
     }
 }
+
+fn usable(s: &str) -> bool {
+    !s.is_empty() && s != "-"
+}
+
+/// Fields that silos match on.
+const SILO_KEYS: [Key; 5] = [
+    keys::DB_SQL_TABLE,
+    keys::PHIWATCH_OBJECT_BUCKET,
+    keys::FILE_PATH,
+    keys::RESOURCE_TYPE,
+    keys::URL_PATH,
+];
 
 impl Analytics {
     /// Builds what `args` asks for; restores `--state` when the file exists.
@@ -213,17 +226,35 @@ impl Analytics {
             }
         }
         if let Some(inc) = &mut self.incidents {
-            let user = text(ev, keys::USER_NAME).or_else(|| text(ev, keys::DB_USER));
-            let from = ip(ev, keys::SOURCE_IP).or_else(|| ip(ev, keys::CLIENT_IP));
-            let success = text(ev, keys::EVENT_OUTCOME) != Some("failure");
-            if let (Some(u), Some(a)) = (user, from) {
-                if success {
-                    inc.link(u, a);
-                }
+            let get_str = |k: Key| match ev.get(k) {
+                Some(ValueRef::Str(s)) if usable(s) => Some(s),
+                _ => None,
+            };
+            let user = get_str(keys::USER_NAME);
+            let db_user = if user.is_none() {
+                get_str(keys::DB_USER)
+            } else {
+                None
+            };
+            let src = ev.get(keys::SOURCE_IP).and_then(as_ip);
+            let client = if src.is_none() {
+                ev.get(keys::CLIENT_IP).and_then(as_ip)
+            } else {
+                None
+            };
+            let failed = (user.is_some() || db_user.is_some())
+                && (src.is_some() || client.is_some())
+                && get_str(keys::EVENT_OUTCOME) == Some("failure");
+            let silo_field =
+                self.inventory.is_some() && SILO_KEYS.iter().any(|&k| ev.get(k).is_some());
+            let user = user.or(db_user);
+            let from = src.or(client);
+            if let (Some(u), Some(a), false) = (user, from, failed) {
+                inc.link(u, a);
             }
-            if let Some(inv) = &self.inventory {
-                if let Some(i) = inv.silo_of(ev) {
-                    if let Some(s) = inv.silos.get(i) {
+            if silo_field {
+                if let Some(inv) = &self.inventory {
+                    if let Some(s) = inv.silo_of(ev).and_then(|i| inv.silos.get(i)) {
                         inc.silo(user, from, &s.name, ev.time());
                     }
                 }

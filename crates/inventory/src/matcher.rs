@@ -15,6 +15,16 @@ fn text(ev: &Event, key: Key) -> Option<&str> {
 /// `"EHR"."Patients"`) is `want` (`patients` or `ehr.patients`): compared
 /// without quotes or case, schema-qualified names on either side.
 fn same_table(seen: &str, want: &str) -> bool {
+    let quoted = |s: &str| s.bytes().any(|b| matches!(b, b'"' | b'`' | b'[' | b']'));
+    if !quoted(seen) && !quoted(want) {
+        // The common case, without allocating.
+        fn last(s: &str) -> &str {
+            s.rsplit('.').next().unwrap_or("")
+        }
+        return seen.eq_ignore_ascii_case(want)
+            || (!want.contains('.') && last(seen).eq_ignore_ascii_case(want))
+            || (!seen.contains('.') && last(want).eq_ignore_ascii_case(seen));
+    }
     let clean = |s: &str| s.replace(['"', '`', '[', ']'], "").to_ascii_lowercase();
     let (seen, want) = (clean(seen), clean(want));
     if seen == want {
@@ -90,6 +100,19 @@ impl Silo {
 impl Inventory {
     /// The index of the first silo `ev` touches.
     pub fn silo_of(&self, ev: &Event) -> Option<usize> {
+        // Most events name none of the fields silos match on: look once.
+        let any = [
+            keys::DB_SQL_TABLE,
+            keys::PHIWATCH_OBJECT_BUCKET,
+            keys::FILE_PATH,
+            keys::RESOURCE_TYPE,
+            keys::URL_PATH,
+        ]
+        .into_iter()
+        .any(|k| text(ev, k).is_some());
+        if !any {
+            return None;
+        }
         self.silos.iter().position(|s| s.matches(ev))
     }
 }

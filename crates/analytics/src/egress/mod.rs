@@ -430,6 +430,10 @@ impl Analytic for Egress {
         NAME
     }
 
+    fn wants(&self, dataset: &str) -> bool {
+        self.config.datasets.is_empty() || self.config.datasets.iter().any(|d| d == dataset)
+    }
+
     fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {
         self.counters.events += 1;
         let Some((src, conn)) = self.conn(ev) else {
