@@ -517,6 +517,13 @@ impl Analytic for ApiAccess {
         NAME
     }
 
+    fn wants(&self, dataset: &str) -> bool {
+        let c = &self.config;
+        (c.audit_datasets.is_empty() && c.access_datasets.is_empty())
+            || c.audit_datasets.iter().any(|d| d == dataset)
+            || c.access_datasets.iter().any(|d| d == dataset)
+    }
+
     fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {
         self.counters.events += 1;
         let t = ev.time().as_nanos();
