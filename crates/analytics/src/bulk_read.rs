@@ -31,7 +31,18 @@
 //! is in the hit's metrics.
 //!
 //! Dump tools and `COPY … TO` statements are the Sigma rules' business; this
-//! analytic looks only at row volumes.
+//! analytic looks at row volumes, and at new access paths:
+//!
+//! # New access (`db-new-access`)
+//!
+//! A principal with at least `new_access_min_reads` reads behind it that
+//! reads a table it never read is reported: medium, high when it does so
+//! through an interactive client (`console_clients`: psql, DBeaver, SSMS,
+//! …) it never used before (a billing clerk's account pulling patient rows
+//! with `psql` from a workstation). Principals are tracked up to
+//! `principal_capacity` (least recently seen evicted), with the client
+//! applications they used; one hit per principal per `suppress_secs`;
+//! allowlisted principals and pairs are never reported.
 //!
 //! ```
 //! use phiwatch_analytics::bulk_read::{BulkRead, Config};
@@ -119,6 +130,19 @@ pub struct Config {
     /// Most pairs tracked at once; the least recently seen is evicted
     /// (default 100 000).
     pub capacity: usize,
+    /// `db-new-access`: an established principal (at least this many reads
+    /// of other tables) reading a table it never read is reported (default
+    /// 50; 0 turns it off).
+    pub new_access_min_reads: u64,
+    /// Interactive database clients (application names, compared without
+    /// case, as a prefix): a new access through one the principal never
+    /// used is high rather than medium (default psql, pgAdmin, DBeaver,
+    /// DataGrip, sqlcmd, SSMS, mysql, MySQL Workbench, HeidiSQL, Toad, SQL
+    /// Developer, Azure Data Studio).
+    pub console_clients: Vec<String>,
+    /// Principals tracked for new access; the least recently seen is
+    /// evicted (default 100 000).
+    pub principal_capacity: usize,
 }
 
 impl Default for Config {
@@ -137,6 +161,24 @@ impl Default for Config {
             allow_principals: Vec::new(),
             allow_pairs: Vec::new(),
             capacity: 100_000,
+            new_access_min_reads: 50,
+            console_clients: [
+                "psql",
+                "pgadmin",
+                "dbeaver",
+                "datagrip",
+                "sqlcmd",
+                "microsoft sql server management studio",
+                "ssms",
+                "mysql",
+                "heidisql",
+                "toad",
+                "sql developer",
+                "azure data studio",
+            ]
+            .map(String::from)
+            .to_vec(),
+            principal_capacity: 100_000,
         }
     }
 }
@@ -162,7 +204,23 @@ pub struct Counters {
     pub out_of_order: u64,
     /// Pairs evicted to stay within the capacity.
     pub evicted: u64,
+    /// New-access hits reported.
+    #[serde(default)]
+    pub new_access: u64,
 }
+
+/// One principal: reads seen and the client applications it used.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Principal {
+    reads: u64,
+    /// Applications seen (at most [`MAX_APPS`]).
+    apps: Vec<String>,
+    /// Time of the last new-access hit (nanoseconds).
+    last_hit: Option<i64>,
+}
+
+/// Applications remembered per principal.
+const MAX_APPS: usize = 16;
 
 /// One pair's history.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -185,6 +243,8 @@ struct Saved {
     counters: Counters,
     latest: Option<i64>,
     pairs: Vec<(String, String, PairState)>,
+    #[serde(default)]
+    principals: Option<Bounded<String, Principal>>,
 }
 
 /// The history's numbers behind a decision.
@@ -236,6 +296,7 @@ pub struct BulkRead {
     allow_principals: HashSet<String>,
     allow_pairs: HashSet<(String, String)>,
     pairs: Bounded<(String, String), PairState>,
+    principals: Bounded<String, Principal>,
     latest: Option<i64>,
     counters: Counters,
 }
@@ -251,6 +312,7 @@ impl BulkRead {
                 .map(|p| (p.principal.clone(), p.table.clone()))
                 .collect(),
             pairs: Bounded::new(config.capacity),
+            principals: Bounded::new(config.principal_capacity),
             latest: None,
             counters: Counters::default(),
             config,
@@ -360,6 +422,110 @@ impl BulkRead {
     }
 }
 
+impl BulkRead {
+    /// Notes the principal's read; the `db-new-access` hit when an
+    /// established principal reads a table it never read.
+    fn new_access(
+        &mut self,
+        ev: &Event,
+        key: &(String, String),
+        new_pair: bool,
+        allowed: bool,
+        t: i64,
+    ) -> Option<AnalyticHit> {
+        let c = &self.config;
+        if c.new_access_min_reads == 0 || key.0 == NO_TABLE {
+            return None;
+        }
+        let app = ev
+            .get(keys::CLIENT_APPLICATION)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_ascii_lowercase);
+        let suppress_ns = i64::try_from(c.suppress_secs)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(NANOS)
+            .unsigned_abs();
+        let min_reads = c.new_access_min_reads;
+        let p = self.principals.entry(&key.0, Principal::default);
+        let established = p.reads >= min_reads;
+        let new_app = app.as_ref().is_some_and(|a| !p.apps.iter().any(|x| x == a));
+        let prior_reads = p.reads;
+        p.reads += 1;
+        if let Some(a) = &app {
+            if new_app && p.apps.len() < MAX_APPS {
+                p.apps.push(a.clone());
+            }
+        }
+        if !(new_pair && established) || allowed {
+            return None;
+        }
+        if p.last_hit.is_some_and(|h| t.abs_diff(h) < suppress_ns) {
+            return None;
+        }
+        p.last_hit = Some(t);
+        let console = app.as_ref().is_some_and(|a| {
+            c.console_clients
+                .iter()
+                .any(|cc| a.starts_with(&cc.to_ascii_lowercase()))
+        });
+        let level = if console && new_app {
+            Level::High
+        } else {
+            Level::Medium
+        };
+        self.counters.new_access += 1;
+        let ip = [keys::SOURCE_IP, keys::CLIENT_IP]
+            .into_iter()
+            .find_map(|k| ev.get(k).and_then(|v| v.as_ip()))
+            .map(|ip| ip.to_string());
+        let via = app
+            .as_deref()
+            .map_or(String::new(), |a| format!(" through {a}"));
+        let mut group = BTreeMap::from([
+            ("principal".to_string(), key.0.clone()),
+            ("table".to_string(), key.1.clone()),
+        ]);
+        if let Some(a) = &app {
+            group.insert("application".to_string(), a.clone());
+        }
+        Some(AnalyticHit {
+            analytic: "db-new-access",
+            title: format!(
+                "New database access: {} read {} for the first time{via}{}",
+                key.0,
+                key.1,
+                if new_app && app.is_some() {
+                    ", a client it never used"
+                } else {
+                    ""
+                }
+            ),
+            level,
+            time: ev.time(),
+            end_time: ev.time(),
+            entity: Entity {
+                user: Some(key.0.clone()),
+                ip,
+                ..Entity::default()
+            },
+            tags: vec!["attack.collection".into(), "attack.t1213.006".into()],
+            metrics: [
+                ("prior_reads", prior_reads as f64),
+                ("new_application", f64::from(u8::from(new_app))),
+                ("console_client", f64::from(u8::from(console))),
+                ("new_access_min_reads", min_reads as f64),
+                ("suppress_s", c.suppress_secs as f64),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+            group,
+            evidence: vec![(ev.origin(), ev.time())],
+        })
+    }
+}
+
 /// The (principal, table) of a read, and its rows; None when `ev` carries no
 /// row count.
 fn read_of(ev: &Event) -> Option<((String, String), f64)> {
@@ -401,6 +567,10 @@ impl Analytic for BulkRead {
             self.counters.large += 1;
         }
         let allowed = self.allowed(&key);
+        let is_new_pair = self.pairs.get(&key).is_none();
+        if let Some(hit) = self.new_access(ev, &key, is_new_pair, allowed, t) {
+            out.push(hit);
+        }
         let c = &self.config;
         let history = c.history;
         let suppress_ns = i64::try_from(c.suppress_secs)
@@ -480,7 +650,14 @@ impl Analytic for BulkRead {
                 .iter()
                 .map(|p| 2 * (p.principal.capacity() + p.table.capacity() + 48))
                 .sum::<usize>();
-        std::mem::size_of::<Self>() + pairs + allow
+        let principals: usize = self
+            .principals
+            .iter()
+            .map(|(k, p)| {
+                96 + 2 * k.capacity() + p.apps.iter().map(|a| a.capacity() + 24).sum::<usize>()
+            })
+            .sum();
+        std::mem::size_of::<Self>() + pairs + allow + principals
     }
 
     fn entities(&self) -> usize {
@@ -497,6 +674,7 @@ impl Analytic for BulkRead {
                 .iter()
                 .map(|(k, st)| (k.0.clone(), k.1.clone(), st.clone()))
                 .collect(),
+            principals: Some(self.principals.clone()),
         };
         serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
     }
@@ -520,6 +698,9 @@ impl Analytic for BulkRead {
         }
         pairs.evicted += evicted_before;
         self.pairs = pairs;
+        if let Some(p) = saved.principals {
+            self.principals = p;
+        }
         self.latest = saved.latest;
         self.counters = saved.counters;
         Ok(())

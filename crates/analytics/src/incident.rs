@@ -39,7 +39,9 @@
 //! [`Config::min_risk`] and it has at least [`Config::min_tactics`] tactics
 //! or at least [`Config::min_findings`] findings with one high or critical.
 //! Level: critical from [`Config::critical_risk`] with exfiltration or
-//! impact in the chain; high from [`Config::high_risk`]; medium otherwise.
+//! impact in the chain; high from [`Config::high_risk`], or when a high or
+//! critical member is corroborated by another detector or another kind of
+//! log; medium otherwise.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -518,9 +520,11 @@ impl Incidents {
         chain.sort();
         let chain: Vec<String> = chain.into_iter().map(|c| c.2).collect();
         let terminal = tactics.contains_key("TA0010") || tactics.contains_key("TA0040");
+        let detector_kinds: BTreeSet<Detector> = ms.iter().map(|m| m.detector).collect();
+        let corroborated = strong && (detector_kinds.len() >= 2 || sources.len() >= 2);
         let level = if risk >= self.config.critical_risk && terminal {
             Level::Critical
-        } else if risk >= self.config.high_risk {
+        } else if risk >= self.config.high_risk || corroborated {
             Level::High
         } else {
             Level::Medium

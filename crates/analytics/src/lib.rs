@@ -18,8 +18,8 @@ pub mod disruption;
 pub mod dns_tunnel;
 pub mod egress;
 pub mod engine;
-pub mod incident;
 mod hit;
+pub mod incident;
 pub mod net;
 pub mod object_reads;
 pub mod rare;
@@ -38,6 +38,7 @@ pub fn rule_title(analytic: &str) -> &str {
         "beacon" => "Beaconing to an external destination",
         "long-connection" => "Long connection to an external destination",
         "bulk-read" => "Bulk database read far above the principal's history",
+        "db-new-access" => "Database table read by a principal for the first time",
         "egress-volume" => "Unusual egress volume",
         "rare-destination" => "Transfer to a rare, first-seen destination",
         "slow-drip" => "Slow-drip exfiltration to a rare destination",

@@ -373,3 +373,103 @@ fn config_reads_from_json_with_defaults() {
     assert_eq!(c.allow_pairs.len(), 1);
     assert!(serde_json::from_str::<Config>(r#"{"nope": 1}"#).is_err());
 }
+
+/// A read by `user` through `app` (rows small).
+fn app_read(secs: i64, user: &'static str, table: &'static str, app: &'static str) -> Event {
+    let mut ev = read(secs, user, table, 200);
+    ev.push_norm(keys::CLIENT_APPLICATION, Value::Static(app));
+    ev
+}
+
+#[test]
+fn an_established_principal_reading_a_new_table_through_a_console_is_high() {
+    let mut a = BulkRead::new(Config::default());
+    let mut hits = Vec::new();
+    for i in 0..60 {
+        a.observe(
+            &app_read(i * 60, "caro", "billing.claims", "billing-app"),
+            &mut hits,
+        );
+    }
+    assert!(hits.is_empty());
+    // The same user's account pulls patient rows with psql.
+    a.observe(&app_read(10_000, "caro", "ehr.patients", "psql"), &mut hits);
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    let h = &hits[0];
+    assert_eq!(h.analytic, "db-new-access");
+    assert_eq!(h.level, Level::High);
+    assert_eq!(h.group["table"], "ehr.patients");
+    assert_eq!(h.group["application"], "psql");
+    assert_eq!(h.metrics["prior_reads"], 60.0);
+    assert_eq!(h.metrics["console_client"], 1.0);
+    assert_eq!(a.counters().new_access, 1);
+    // Another new table within the suppression window: quiet; later reads of
+    // the now-known pair: quiet.
+    a.observe(&app_read(10_060, "caro", "ehr.notes", "psql"), &mut hits);
+    a.observe(&app_read(10_120, "caro", "ehr.patients", "psql"), &mut hits);
+    assert_eq!(hits.len(), 1);
+    // After the window, a new table through the usual application: medium.
+    a.observe(
+        &app_read(20_000, "caro", "billing.invoices", "billing-app"),
+        &mut hits,
+    );
+    assert_eq!(hits.len(), 2);
+    assert_eq!(hits[1].level, Level::Medium);
+    assert_eq!(hits[1].metrics["new_application"], 0.0);
+}
+
+#[test]
+fn new_principals_and_allowlisted_ones_are_not_new_access() {
+    let mut a = BulkRead::new(Config {
+        allow_principals: vec!["svc_bi".into()],
+        ..Config::default()
+    });
+    let mut hits = Vec::new();
+    // A principal with little history reads several tables: nothing.
+    for (i, t) in ["a", "b", "c", "d"].iter().enumerate() {
+        let table: &'static str = t;
+        a.observe(&app_read(i as i64, "newbie", table, "psql"), &mut hits);
+    }
+    for i in 0..60 {
+        a.observe(
+            &app_read(100 + i, "svc_bi", "ehr.encounters", "bi"),
+            &mut hits,
+        );
+    }
+    a.observe(
+        &app_read(1_000, "svc_bi", "ehr.patients", "psql"),
+        &mut hits,
+    );
+    assert!(hits.is_empty(), "{hits:#?}");
+    // Off in the configuration.
+    let mut b = BulkRead::new(Config {
+        new_access_min_reads: 0,
+        ..Config::default()
+    });
+    for i in 0..60 {
+        b.observe(
+            &app_read(i, "caro", "billing.claims", "billing-app"),
+            &mut hits,
+        );
+    }
+    b.observe(&app_read(1_000, "caro", "ehr.patients", "psql"), &mut hits);
+    assert!(hits.is_empty());
+}
+
+#[test]
+fn principals_survive_save_and_restore() {
+    let mut a = BulkRead::new(Config::default());
+    let mut hits = Vec::new();
+    for i in 0..60 {
+        a.observe(
+            &app_read(i * 60, "caro", "billing.claims", "billing-app"),
+            &mut hits,
+        );
+    }
+    let saved = a.save();
+    let mut b = BulkRead::new(Config::default());
+    b.restore(&saved).unwrap();
+    b.observe(&app_read(10_000, "caro", "ehr.patients", "psql"), &mut hits);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].metrics["prior_reads"], 60.0);
+}
