@@ -27,7 +27,9 @@
 //! Keys joined by links form actors (union-find). For each actor, its
 //! findings in time order chain while the quiet gap between one and the next
 //! is at most [`Config::gap_secs`]; findings chained through any shared
-//! actor form one cluster.
+//! actor form one cluster. A cluster of impact findings alone (an outage
+//! names the service, not who caused it) joins the latest strong cluster
+//! that ended at most the gap before it ([`Config::attach_impact`]).
 //!
 //! # Risk
 //!
@@ -101,6 +103,10 @@ pub struct Config {
     /// Member finding ids listed in the incident's group (default 50; the
     /// metrics count all).
     pub max_listed: usize,
+    /// Impact findings that name no actor of their own (a service outage)
+    /// join the latest strong cluster that ended at most `gap_secs` before
+    /// them (default true).
+    pub attach_impact: bool,
 }
 
 impl Default for Config {
@@ -116,6 +122,7 @@ impl Default for Config {
             min_findings: 3,
             min_level: Level::Low,
             max_listed: 50,
+            attach_impact: true,
         }
     }
 }
@@ -284,7 +291,8 @@ impl Incidents {
             return;
         }
         let keys = self.keys_of(f);
-        if keys.is_empty() {
+        let impact = f.attack.tactics.iter().any(|t| t.id == "TA0040");
+        if keys.is_empty() && !(impact && self.config.attach_impact) {
             return;
         }
         self.note_partners(&keys);
@@ -444,12 +452,60 @@ impl Incidents {
         for i in 0..n {
             groups.entry(cluster.find(i)).or_default().push(i);
         }
+        if self.config.attach_impact {
+            self.attach_impact(&mut groups, gap);
+        }
         let mut out: Vec<Finding> = groups
             .into_values()
             .filter_map(|g| self.incident(&g))
             .collect();
         out.sort_by_key(|f| (f.time, f.id.clone()));
         out
+    }
+
+    /// Clusters made only of impact findings (an outage names the service,
+    /// not who caused it) join the latest strong cluster (two or more
+    /// findings, one high or critical, some tactic other than impact) that
+    /// ended at most `gap` before they began.
+    fn attach_impact(&self, groups: &mut BTreeMap<usize, Vec<usize>>, gap: i64) {
+        let impact = |i: usize| {
+            self.members[i]
+                .attack
+                .tactics
+                .iter()
+                .any(|t| t.id == "TA0040")
+        };
+        let span = |g: &[usize]| {
+            let start = g.iter().map(|&i| self.members[i].time.as_nanos()).min();
+            let end = g.iter().map(|&i| self.members[i].end_time.as_nanos()).max();
+            (start.unwrap_or(0), end.unwrap_or(0))
+        };
+        let lone: Vec<usize> = groups
+            .iter()
+            .filter(|(_, g)| g.iter().all(|&i| impact(i)))
+            .map(|(r, _)| *r)
+            .collect();
+        for r in lone {
+            let Some(g) = groups.get(&r) else { continue };
+            let (start, _) = span(g);
+            let target = groups
+                .iter()
+                .filter(|(k, g)| {
+                    **k != r
+                        && g.len() >= 2
+                        && !g.iter().all(|&i| impact(i))
+                        && g.iter().any(|&i| self.members[i].level >= Level::High)
+                })
+                .map(|(k, g)| (*k, span(g)))
+                .filter(|(_, (s0, end))| *s0 <= start && start.saturating_sub(*end) <= gap)
+                .max_by_key(|(k, (_, end))| (*end, std::cmp::Reverse(*k)))
+                .map(|(k, _)| k);
+            if let Some(t) = target {
+                if let Some(moved) = groups.remove(&r) {
+                    groups.entry(t).or_default().extend(moved);
+                }
+            }
+        }
     }
 
     /// The incident of one cluster, if it is one.

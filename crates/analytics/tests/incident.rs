@@ -377,3 +377,37 @@ fn findings_in_any_order_give_the_same_incident() {
     assert_eq!(a[0].id, b[0].id);
     assert_eq!(a[0].group["chain"], b[0].group["chain"]);
 }
+
+#[test]
+fn an_outage_after_the_theft_joins_the_incident() {
+    let outage = finding(F {
+        at: 5 * 86_400,
+        title: "service disruption",
+        level: Level::Critical,
+        tags: &["attack.impact", "attack.t1499"],
+        group: &[("service", "http /fhir")],
+        ..F::default()
+    });
+    let mut found = attack();
+    found.push((outage.clone(), "fhir"));
+    let out = run(Config::default(), &found, |_| {});
+    assert_eq!(out.len(), 1, "{out:#?}");
+    assert!(members(&out[0]).contains(&outage.id.as_str()));
+    assert!(
+        out[0].group["chain"].ends_with("> impact"),
+        "{}",
+        out[0].group["chain"]
+    );
+    // Off, or too long after: it stays apart (and alone is no incident).
+    let off = Config {
+        attach_impact: false,
+        ..Config::default()
+    };
+    assert_eq!(members(&run(off, &found, |_| {})[0]).len(), 4);
+    let mut late = found.clone();
+    late[4].0.time = Timestamp::from_secs(T0 + 20 * 86_400).unwrap();
+    late[4].0.end_time = late[4].0.time;
+    assert_eq!(members(&run(Config::default(), &late, |_| {})[0]).len(), 4);
+    // An outage with no theft before it is no incident.
+    assert!(run(Config::default(), &[(outage, "fhir")], |_| {}).is_empty());
+}
