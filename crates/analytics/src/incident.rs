@@ -589,16 +589,24 @@ impl Incidents {
         let end_time = ms.iter().map(|m| m.end_time).max()?;
         // Entities: every key, and the most named user / address / host.
         let mut all_keys: BTreeMap<&str, usize> = BTreeMap::new();
+        // Keys of actors: an outage's keys name the service that failed,
+        // not who touched the silos.
+        let mut actor_keys: BTreeSet<&str> = BTreeSet::new();
         for m in &ms {
+            let impact_only =
+                !m.attack.tactics.is_empty() && m.attack.tactics.iter().all(|t| t.id == "TA0040");
             for k in &m.keys {
                 *all_keys.entry(k.as_str()).or_insert(0) += 1;
+                if !impact_only {
+                    actor_keys.insert(k.as_str());
+                }
             }
         }
         let entity = main_entity(&ms);
         // Silos touched by the incident's actors during it.
         let (t0, t1) = (time.as_nanos(), end_time.as_nanos());
         let mut silos: BTreeMap<&str, u64> = BTreeMap::new();
-        for k in all_keys.keys() {
+        for k in &actor_keys {
             if self.hub(k) || !(k.starts_with("user:") || k.starts_with("ip:")) {
                 continue;
             }
