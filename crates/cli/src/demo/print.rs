@@ -165,7 +165,12 @@ impl Summary<'_> {
         )?;
         writeln!(out, "\nNEXT")?;
         writeln!(out, "  {}", self.next_command())?;
-        writeln!(out, "  phiwatch hunt {}", self.logs().display())?;
+        writeln!(
+            out,
+            "  phiwatch hunt {} --inventory {}",
+            self.logs().display(),
+            self.inventory().display()
+        )?;
         writeln!(
             out,
             "  phiwatch demo generate --scenario {} --days 7 --scale medium --out DIR",
