@@ -342,9 +342,10 @@ impl<'e> Hunter<'e> {
             let bytes: usize = mem.iter().map(|m| m.bytes).sum();
             writeln!(
                 out,
-                "phiwatch: hunt: analytics: {} analytics, {entities} entities tracked, {:.1} MB of state",
+                "phiwatch: hunt: analytics: {} analytics, {entities} entities tracked, {:.1} MB of state ({:.0} bytes per entity)",
                 mem.len(),
-                bytes as f64 / 1e6
+                bytes as f64 / 1e6,
+                bytes as f64 / entities.max(1) as f64
             )?;
         }
         if cs.groups_evicted > 0 {
