@@ -304,27 +304,12 @@ fn base_domain(d: &str) -> String {
     }
 }
 
-/// Private, loopback, link-local, shared (CGNAT), unspecified and multicast
-/// addresses are the organization's or nobody's.
+/// Inside the organization or nobody's: the analytics' convention
+/// (`phiwatch_analytics::net::default_internal`: private, loopback,
+/// link-local, unspecified, multicast; CGNAT's shared space is someone
+/// else's, as it is on an enterprise's logs).
 fn internal(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(a) => {
-            let o = a.octets();
-            a.is_private()
-                || a.is_loopback()
-                || a.is_link_local()
-                || a.is_unspecified()
-                || a.is_multicast()
-                || a.is_broadcast()
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-        }
-        IpAddr::V6(a) => {
-            let s = a.segments()[0];
-            a.is_loopback()
-                || a.is_unspecified()
-                || a.is_multicast()
-                || (s & 0xfe00) == 0xfc00
-                || (s & 0xffc0) == 0xfe80
-        }
-    }
+    static INTERNAL: std::sync::LazyLock<Vec<phiwatch_analytics::net::Cidr>> =
+        std::sync::LazyLock::new(phiwatch_analytics::net::default_internal);
+    phiwatch_analytics::net::in_any(&INTERNAL, *ip)
 }

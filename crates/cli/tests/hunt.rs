@@ -24,8 +24,18 @@ fn jsonl(text: &str) -> Vec<Value> {
 }
 
 /// `hunt --format jsonl -q ARGS…`, asserting exit 0; the findings.
+/// `hunt` with the Sigma detectors only (no analytics, no incidents: these
+/// tests are about the rules; `tests/hunt_analytics.rs` and
+/// `tests/analytics.rs` test the rest).
 fn hunt(args: &[&str]) -> Vec<Value> {
-    let mut all = vec!["hunt", "--format", "jsonl", "-q"];
+    let mut all = vec![
+        "hunt",
+        "--format",
+        "jsonl",
+        "-q",
+        "--no-analytics",
+        "--no-incidents",
+    ];
     all.extend_from_slice(args);
     let out = phiwatch(&all);
     assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
@@ -507,9 +517,15 @@ fn usage_errors_exit_2() {
     );
     assert!(missing.stdout.is_empty());
 
-    let nothing = phiwatch(&["hunt", "--no-builtin", TLS_MATCH]);
+    let nothing = phiwatch(&[
+        "hunt",
+        "--no-builtin",
+        "--no-analytics",
+        "--no-incidents",
+        TLS_MATCH,
+    ]);
     assert_eq!(nothing.status.code(), Some(2));
-    assert!(stderr(&nothing).contains("no rules to run"));
+    assert!(stderr(&nothing).contains("nothing to run"));
 
     let format = phiwatch(&["hunt", "--format", "xml", TLS_MATCH]);
     assert_eq!(format.status.code(), Some(2));
