@@ -42,30 +42,72 @@ fn path_names_resource(path: &str, resource: &str) -> bool {
     path.split('/').any(|seg| seg == resource)
 }
 
+/// The fields silos match on, read once per event.
+#[derive(Default)]
+struct Fields<'a> {
+    table: Option<&'a str>,
+    db: Option<&'a str>,
+    bucket: Option<&'a str>,
+    key: Option<&'a str>,
+    file: Option<&'a str>,
+    hosts: [Option<&'a str>; 3],
+    resource: Option<&'a str>,
+    url: Option<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(ev: &'a Event) -> Fields<'a> {
+        Fields {
+            table: text(ev, keys::DB_SQL_TABLE),
+            db: text(ev, keys::DB_NAME),
+            bucket: text(ev, keys::PHIWATCH_OBJECT_BUCKET),
+            key: text(ev, keys::PHIWATCH_OBJECT_KEY),
+            file: text(ev, keys::FILE_PATH),
+            hosts: [
+                text(ev, keys::HOST_NAME),
+                text(ev, keys::SERVER_ADDRESS),
+                text(ev, keys::DESTINATION_DOMAIN),
+            ],
+            resource: text(ev, keys::RESOURCE_TYPE),
+            url: text(ev, keys::URL_PATH),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.table.is_some()
+            || self.bucket.is_some()
+            || self.file.is_some()
+            || self.resource.is_some()
+            || self.url.is_some()
+    }
+}
+
 impl Silo {
     /// Whether `ev` touches this silo.
     pub fn matches(&self, ev: &Event) -> bool {
+        self.matches_fields(&Fields::of(ev))
+    }
+
+    fn matches_fields(&self, f: &Fields<'_>) -> bool {
         match &self.matcher {
             SiloMatch::Table { db, table } => {
-                let Some(t) = text(ev, keys::DB_SQL_TABLE) else {
+                let Some(t) = f.table else {
                     return false;
                 };
                 if !same_table(t, table) {
                     return false;
                 }
-                match (db, text(ev, keys::DB_NAME)) {
+                match (db, f.db) {
                     (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
                     _ => true,
                 }
             }
             SiloMatch::Bucket { bucket, prefix } => {
-                text(ev, keys::PHIWATCH_OBJECT_BUCKET) == Some(bucket.as_str())
-                    && (prefix.is_empty()
-                        || text(ev, keys::PHIWATCH_OBJECT_KEY)
-                            .is_some_and(|k| k.starts_with(prefix.as_str())))
+                f.bucket == Some(bucket.as_str())
+                    && (prefix.is_empty() || f.key.is_some_and(|k| k.starts_with(prefix.as_str())))
             }
             SiloMatch::Path { host, path } => {
-                let Some(p) = text(ev, keys::FILE_PATH) else {
+                let Some(p) = f.file else {
                     return false;
                 };
                 let norm = |s: &str| s.replace('\\', "/").to_ascii_lowercase();
@@ -74,14 +116,7 @@ impl Silo {
                 }
                 match host {
                     None => true,
-                    Some(h) => [
-                        keys::HOST_NAME,
-                        keys::SERVER_ADDRESS,
-                        keys::DESTINATION_DOMAIN,
-                    ]
-                    .into_iter()
-                    .filter_map(|k| text(ev, k))
-                    .any(|v| {
+                    Some(h) => f.hosts.iter().flatten().any(|v| {
                         v.eq_ignore_ascii_case(h)
                             || v.split('.')
                                 .next()
@@ -89,9 +124,9 @@ impl Silo {
                     }),
                 }
             }
-            SiloMatch::Api { resource } => match text(ev, keys::RESOURCE_TYPE) {
+            SiloMatch::Api { resource } => match f.resource {
                 Some(r) => r == resource,
-                None => text(ev, keys::URL_PATH).is_some_and(|p| path_names_resource(p, resource)),
+                None => f.url.is_some_and(|p| path_names_resource(p, resource)),
             },
         }
     }
@@ -101,19 +136,11 @@ impl Inventory {
     /// The index of the first silo `ev` touches.
     pub fn silo_of(&self, ev: &Event) -> Option<usize> {
         // Most events name none of the fields silos match on: look once.
-        let any = [
-            keys::DB_SQL_TABLE,
-            keys::PHIWATCH_OBJECT_BUCKET,
-            keys::FILE_PATH,
-            keys::RESOURCE_TYPE,
-            keys::URL_PATH,
-        ]
-        .into_iter()
-        .any(|k| text(ev, k).is_some());
-        if !any {
+        let f = Fields::of(ev);
+        if !f.any() {
             return None;
         }
-        self.silos.iter().position(|s| s.matches(ev))
+        self.silos.iter().position(|s| s.matches_fields(&f))
     }
 }
 
