@@ -90,7 +90,7 @@ fn events() -> Vec<Event> {
                     ev.push_norm_str(keys::USER_NAME, user);
                     ev.push_norm(keys::SOURCE_IP, Value::Ip(host(h)));
                     ev.push_norm_str(keys::EVENT_ACTION, "user.session.start");
-                    let ok = if (r >> 8) % 20 == 0 {
+                    let ok = if (r >> 8).is_multiple_of(20) {
                         "failure"
                     } else {
                         "success"

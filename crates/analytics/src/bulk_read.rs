@@ -30,6 +30,10 @@
 //! pairs are never reported but still feed the history. Every number above
 //! is in the hit's metrics.
 //!
+//! Only the events of database audit datasets (and of datasets phiwatch
+//! does not know) are looked at ([`Analytic::wants`]). A pair takes about
+//! 350 bytes with its principal, plus 4 bytes a read of history.
+//!
 //! Dump tools and `COPY … TO` statements are the Sigma rules' business; this
 //! analytic looks at row volumes, and at new access paths:
 //!
@@ -64,6 +68,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::seen::secs_ns;
+use crate::state::{alloc_size, push_capped};
+
 use phiwatch_event::{keys, Event};
 use phiwatch_finding::{Entity, Level};
 use serde::{Deserialize, Serialize};
@@ -73,7 +80,6 @@ use crate::stats::Window;
 use crate::{Analytic, AnalyticHit, StateError};
 
 const NAME: &str = "bulk-read";
-const NANOS: i64 = 1_000_000_000;
 const SAVE_VERSION: u64 = 1;
 /// The table when the record names none.
 const NO_TABLE: &str = "-";
@@ -213,8 +219,8 @@ pub struct Counters {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Principal {
     reads: u64,
-    /// Applications seen (at most [`MAX_APPS`]).
-    apps: Vec<String>,
+    /// Applications seen, in lower case (at most [`MAX_APPS`]).
+    apps: Vec<Box<str>>,
     /// Time of the last new-access hit (nanoseconds).
     last_hit: Option<i64>,
 }
@@ -244,7 +250,7 @@ struct Saved {
     latest: Option<i64>,
     pairs: Vec<(String, String, PairState)>,
     #[serde(default)]
-    principals: Option<Bounded<String, Principal>>,
+    principals: Option<Bounded<Box<str>, Principal>>,
 }
 
 /// The history's numbers behind a decision.
@@ -260,13 +266,14 @@ struct Baseline {
 
 impl Baseline {
     fn of(w: &Window, rows: f64, c: &Config) -> Baseline {
+        let s = w.sorted();
         Baseline {
             samples: w.len(),
-            max: w.quantile(1.0),
-            median: w.median(),
-            mad: w.mad(),
-            z: w.robust_z(rows, c.z_floor_rows),
-            q: w.quantile(c.quantile),
+            max: s.quantile(1.0),
+            median: s.median(),
+            mad: s.mad(),
+            z: s.robust_z(rows, c.z_floor_rows),
+            q: s.quantile(c.quantile),
         }
     }
 
@@ -294,9 +301,10 @@ impl Baseline {
 pub struct BulkRead {
     config: Config,
     allow_principals: HashSet<String>,
-    allow_pairs: HashSet<(String, String)>,
-    pairs: Bounded<(String, String), PairState>,
-    principals: Bounded<String, Principal>,
+    /// Usually a few: compared in turn.
+    allow_pairs: Vec<(String, String)>,
+    pairs: Bounded<(Box<str>, Box<str>), PairState>,
+    principals: Bounded<Box<str>, Principal>,
     latest: Option<i64>,
     counters: Counters,
 }
@@ -332,15 +340,19 @@ impl BulkRead {
         }
     }
 
-    fn allowed(&self, key: &(String, String)) -> bool {
-        self.allow_principals.contains(&key.0) || self.allow_pairs.contains(key)
+    fn allowed(&self, (principal, table): (&str, &str)) -> bool {
+        self.allow_principals.contains(principal)
+            || self
+                .allow_pairs
+                .iter()
+                .any(|(p, t)| p == principal && t == table)
     }
 
     /// The hit for a read of `rows` rows by `key`, `suppressed` large reads
     /// (and their rows) since the previous hit.
     fn hit(
         &self,
-        key: &(String, String),
+        key: (&str, &str),
         ev: &Event,
         rows: f64,
         b: &Baseline,
@@ -395,7 +407,7 @@ impl BulkRead {
             .into_iter()
             .find_map(|k| ev.get(k).and_then(|v| v.as_ip()))
             .map(|ip| ip.to_string());
-        let user = (key.0 != NO_TABLE).then(|| key.0.clone());
+        let user = (key.0 != NO_TABLE).then(|| key.0.to_string());
         AnalyticHit {
             analytic: NAME,
             title,
@@ -414,8 +426,8 @@ impl BulkRead {
             ],
             metrics: m,
             group: BTreeMap::from([
-                ("principal".to_string(), key.0.clone()),
-                ("table".to_string(), key.1.clone()),
+                ("principal".to_string(), key.0.to_string()),
+                ("table".to_string(), key.1.to_string()),
             ]),
             evidence: vec![(ev.origin(), ev.time())],
         }
@@ -428,7 +440,7 @@ impl BulkRead {
     fn new_access(
         &mut self,
         ev: &Event,
-        key: &(String, String),
+        key: (&str, &str),
         new_pair: bool,
         allowed: bool,
         t: i64,
@@ -437,29 +449,29 @@ impl BulkRead {
         if c.new_access_min_reads == 0 || key.0 == NO_TABLE {
             return None;
         }
-        let app = ev
+        let raw_app = ev
             .get(keys::CLIENT_APPLICATION)
             .and_then(|v| v.as_str())
-            .filter(|s| !s.is_empty())
-            .map(str::to_ascii_lowercase);
-        let suppress_ns = i64::try_from(c.suppress_secs)
-            .unwrap_or(i64::MAX)
-            .saturating_mul(NANOS)
-            .unsigned_abs();
+            .filter(|s| !s.is_empty());
+        let suppress_ns = secs_ns(c.suppress_secs).unsigned_abs();
         let min_reads = c.new_access_min_reads;
-        let p = self.principals.entry(&key.0, Principal::default);
+        let principal = key.0;
+        let p = self
+            .principals
+            .entry_by(principal, || principal.into(), Principal::default);
         let established = p.reads >= min_reads;
-        let new_app = app.as_ref().is_some_and(|a| !p.apps.iter().any(|x| x == a));
+        let new_app = raw_app.is_some_and(|a| !p.apps.iter().any(|x| x.eq_ignore_ascii_case(a)));
         let prior_reads = p.reads;
         p.reads += 1;
-        if let Some(a) = &app {
-            if new_app && p.apps.len() < MAX_APPS {
-                p.apps.push(a.clone());
+        if let Some(a) = raw_app {
+            if new_app {
+                push_capped(&mut p.apps, a.to_ascii_lowercase().into(), MAX_APPS);
             }
         }
         if !(new_pair && established) || allowed {
             return None;
         }
+        let app = raw_app.map(str::to_ascii_lowercase);
         if p.last_hit.is_some_and(|h| t.abs_diff(h) < suppress_ns) {
             return None;
         }
@@ -483,8 +495,8 @@ impl BulkRead {
             .as_deref()
             .map_or(String::new(), |a| format!(" through {a}"));
         let mut group = BTreeMap::from([
-            ("principal".to_string(), key.0.clone()),
-            ("table".to_string(), key.1.clone()),
+            ("principal".to_string(), key.0.to_string()),
+            ("table".to_string(), key.1.to_string()),
         ]);
         if let Some(a) = &app {
             group.insert("application".to_string(), a.clone());
@@ -505,7 +517,7 @@ impl BulkRead {
             time: ev.time(),
             end_time: ev.time(),
             entity: Entity {
-                user: Some(key.0.clone()),
+                user: Some(key.0.to_string()),
                 ip,
                 ..Entity::default()
             },
@@ -528,28 +540,43 @@ impl BulkRead {
 
 /// The (principal, table) of a read, and its rows; None when `ev` carries no
 /// row count.
-fn read_of(ev: &Event) -> Option<((String, String), f64)> {
+fn read_of(ev: &Event) -> Option<((&str, &str), f64)> {
     let rows = ev.get(keys::DB_RESPONSE_RETURNED_ROWS)?;
     let rows = rows
         .as_i64()
         .map(|r| r as f64)
         .or_else(|| rows.as_f64())
         .filter(|r| r.is_finite() && *r >= 0.0)?;
-    let text = |ks: &[phiwatch_event::Key]| {
-        ks.iter().find_map(|&k| {
-            ev.get(k)
-                .and_then(|v| v.as_str().map(str::to_string))
-                .filter(|s| !s.is_empty())
-        })
+    let first = |ks: &[phiwatch_event::Key]| {
+        ks.iter()
+            .find_map(|&k| ev.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()))
     };
-    let principal = text(&[keys::DB_USER, keys::USER_NAME]).unwrap_or_else(|| NO_TABLE.into());
-    let table = text(&[keys::DB_SQL_TABLE, keys::DB_NAME]).unwrap_or_else(|| NO_TABLE.into());
+    let principal = first(&[keys::DB_USER, keys::USER_NAME]).unwrap_or(NO_TABLE);
+    let table = first(&[keys::DB_SQL_TABLE, keys::DB_NAME]).unwrap_or(NO_TABLE);
     Some(((principal, table), rows))
 }
+
+/// Recognizes the pair (`principal`, `table`).
+fn is_pair<'a>(principal: &'a str, table: &'a str) -> impl Fn(&(Box<str>, Box<str>)) -> bool + 'a {
+    move |k| &*k.0 == principal && &*k.1 == table
+}
+
+/// phiwatch's datasets whose events may carry a row count.
+const DB_DATASETS: &[&str] = &[
+    "postgresql.audit",
+    "postgresql.log",
+    "mysql.audit",
+    "mssql.audit",
+];
 
 impl Analytic for BulkRead {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    /// Database audit records only (their time is the only clock).
+    fn wants(&self, dataset: &str) -> bool {
+        crate::seen::wants_dataset(dataset, DB_DATASETS)
     }
 
     fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {
@@ -566,24 +593,27 @@ impl Analytic for BulkRead {
         if rows >= self.config.min_rows as f64 {
             self.counters.large += 1;
         }
-        let allowed = self.allowed(&key);
-        let is_new_pair = self.pairs.get(&key).is_none();
-        if let Some(hit) = self.new_access(ev, &key, is_new_pair, allowed, t) {
+        let allowed = self.allowed(key);
+        let is_new_pair = self.pairs.get_by(&key, is_pair(key.0, key.1)).is_none();
+        if let Some(hit) = self.new_access(ev, key, is_new_pair, allowed, t) {
             out.push(hit);
         }
         let c = &self.config;
         let history = c.history;
-        let suppress_ns = i64::try_from(c.suppress_secs)
-            .unwrap_or(i64::MAX)
-            .saturating_mul(NANOS)
-            .unsigned_abs();
-        let st = self.pairs.entry(&key, || PairState {
-            rows: Window::new(history),
-            last_hit: None,
-            suppressed: 0,
-            suppressed_rows: 0.0,
-            last_seen: t,
-        });
+        let suppress_ns = secs_ns(c.suppress_secs).unsigned_abs();
+        let (principal, table) = key;
+        let st = self.pairs.entry_with(
+            &key,
+            is_pair(principal, table),
+            || (principal.into(), table.into()),
+            || PairState {
+                rows: Window::new(history),
+                last_hit: None,
+                suppressed: 0,
+                suppressed_rows: 0.0,
+                last_seen: t,
+            },
+        );
         // Only a read of at least `min_rows` can be flagged: the baseline
         // (sorting the history) is computed for those alone.
         let b = if rows >= self.config.min_rows as f64 {
@@ -623,21 +653,19 @@ impl Analytic for BulkRead {
         );
         st.last_hit = Some(st.last_hit.map_or(t, |h| h.max(t)));
         self.counters.hits += 1;
-        let hit = self.hit(&key, ev, rows, &b, suppressed);
+        let hit = self.hit(key, ev, rows, &b, suppressed);
         out.push(hit);
     }
 
     fn finish(&mut self, _out: &mut Vec<AnalyticHit>) {}
 
     fn memory_bytes(&self) -> usize {
-        let entry = std::mem::size_of::<((String, String), (u64, PairState))>() + 16;
-        let pairs: usize = self
-            .pairs
-            .iter()
-            .map(|(k, st)| {
-                entry + k.0.capacity() + k.1.capacity() + st.rows.len() * std::mem::size_of::<f64>()
-            })
-            .sum();
+        let pairs: usize = self.pairs.heap_bytes()
+            + self
+                .pairs
+                .iter()
+                .map(|(k, st)| alloc_size(k.0.len()) + alloc_size(k.1.len()) + st.rows.heap_bytes())
+                .sum::<usize>();
         let allow: usize = self
             .config
             .allow_principals
@@ -650,13 +678,16 @@ impl Analytic for BulkRead {
                 .iter()
                 .map(|p| 2 * (p.principal.capacity() + p.table.capacity() + 48))
                 .sum::<usize>();
-        let principals: usize = self
-            .principals
-            .iter()
-            .map(|(k, p)| {
-                96 + 2 * k.capacity() + p.apps.iter().map(|a| a.capacity() + 24).sum::<usize>()
-            })
-            .sum();
+        let principals: usize = self.principals.heap_bytes()
+            + self
+                .principals
+                .iter()
+                .map(|(k, p)| {
+                    alloc_size(k.len())
+                        + alloc_size(p.apps.capacity() * std::mem::size_of::<Box<str>>())
+                        + p.apps.iter().map(|a| alloc_size(a.len())).sum::<usize>()
+                })
+                .sum::<usize>();
         std::mem::size_of::<Self>() + pairs + allow + principals
     }
 
@@ -665,16 +696,25 @@ impl Analytic for BulkRead {
     }
 
     fn save(&self) -> serde_json::Value {
-        let saved = Saved {
+        #[derive(Serialize)]
+        struct SavedRef<'a> {
+            version: u64,
+            counters: Counters,
+            latest: Option<i64>,
+            /// Least recently seen first.
+            pairs: Vec<(&'a str, &'a str, &'a PairState)>,
+            principals: &'a Bounded<Box<str>, Principal>,
+        }
+        let saved = SavedRef {
             version: SAVE_VERSION,
             counters: self.counters(),
             latest: self.latest,
             pairs: self
                 .pairs
-                .iter()
-                .map(|(k, st)| (k.0.clone(), k.1.clone(), st.clone()))
+                .iter_oldest_first()
+                .map(|(k, st)| (&*k.0, &*k.1, st))
                 .collect(),
-            principals: Some(self.principals.clone()),
+            principals: &self.principals,
         };
         serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
     }
@@ -684,18 +724,20 @@ impl Analytic for BulkRead {
             analytic: NAME,
             reason,
         };
-        let mut saved: Saved =
+        let saved: Saved =
             serde_json::from_value(state.clone()).map_err(|e| invalid(e.to_string()))?;
         if saved.version != SAVE_VERSION {
             return Err(invalid(format!("version {}", saved.version)));
         }
-        // Least recently seen first, so the eviction order survives.
-        saved.pairs.sort_by_key(|p| p.2.last_seen);
-        let mut pairs = Bounded::new(self.config.capacity);
+        // Saved least recently seen first: the eviction order survives.
         let evicted_before = saved.counters.evicted;
-        for (principal, table, st) in saved.pairs {
-            pairs.entry(&(principal, table), || st);
-        }
+        let mut pairs = Bounded::from_oldest_first(
+            self.config.capacity,
+            saved
+                .pairs
+                .into_iter()
+                .map(|(p, t, st)| ((p.into(), t.into()), st)),
+        );
         pairs.evicted += evicted_before;
         self.pairs = pairs;
         if let Some(p) = saved.principals {

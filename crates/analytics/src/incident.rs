@@ -179,16 +179,7 @@ pub struct Incidents {
 /// when it grows past this.
 const ACCOUNT_CACHE: usize = 100_000;
 
-/// Normalized account name: lower case, no domain, no `.`, `_` or `-`.
-pub fn account_key(name: &str) -> String {
-    let local = name.split('@').next().unwrap_or(name);
-    let local = local.rsplit('\\').next().unwrap_or(local);
-    local
-        .chars()
-        .filter(|c| !matches!(c, '.' | '_' | '-' | ' '))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+use crate::seen::account_key;
 
 impl Incidents {
     /// An empty builder.

@@ -41,7 +41,11 @@
 //!
 //! Event time drives the clock; a connection of an hour its flow has
 //! already closed (out of order, clock skew between sources) is counted as
-//! late and dropped.
+//! late and dropped. Only events of [`Config::datasets`] are looked at
+//! ([`Analytic::wants`]).
+//!
+//! A flow takes about 400 bytes while its hour is open (its history,
+//! `f32` values, grows to [`Config::history`] hours: 0.7 kB more).
 //!
 //! ```
 //! use phiwatch_analytics::context::Context;
@@ -82,9 +86,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::net::Cidr;
-use crate::seen::Ev;
-use crate::state::Bounded;
-use crate::stats::Window;
+use crate::seen::{secs_ns, Ev};
+use crate::state::{alloc_size, push_capped, Bounded};
+use crate::stats::{human_bytes as human, Window};
 use crate::{Analytic, AnalyticHit, StateError};
 
 const NAME: &str = "internal-staging";
@@ -242,12 +246,10 @@ impl Hour {
         self.last_ns = self.last_ns.max(m.ev.t);
         if let Some(p) = self.ports.iter_mut().find(|p| p.0 == m.port) {
             p.1 = p.1.saturating_add(m.bytes);
-        } else if self.ports.len() < PORTS {
-            self.ports.push((m.port, m.bytes));
+        } else {
+            push_capped(&mut self.ports, (m.port, m.bytes), PORTS);
         }
-        if self.evidence.len() < EVIDENCE_FIRST {
-            self.evidence.push(m.ev);
-        }
+        push_capped(&mut self.evidence, m.ev, EVIDENCE_FIRST);
         if m.ev.t >= self.last.t {
             self.last = m.ev;
         }
@@ -266,7 +268,8 @@ impl Hour {
 struct Flow {
     /// Past hours' totals (hours with traffic).
     history: Window,
-    open: Option<Hour>,
+    /// The open hour (boxed: idle flows hold none).
+    open: Option<Box<Hour>>,
     /// Time (nanoseconds) and level rank of the last hit.
     last_hit: Option<i64>,
     hit_level: u8,
@@ -320,21 +323,6 @@ pub struct Staging {
     counters: Counters,
     flows: Bounded<(IpAddr, IpAddr), Flow>,
     evicted_base: u64,
-}
-
-fn secs_ns(secs: u64) -> i64 {
-    i64::try_from(secs)
-        .unwrap_or(i64::MAX)
-        .saturating_mul(NANOS)
-}
-
-fn human(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b >= 1e9 {
-        format!("{:.1} GB", b / 1e9)
-    } else {
-        format!("{:.0} MB", b / 1e6)
-    }
 }
 
 impl Staging {
@@ -450,10 +438,10 @@ impl Staging {
                 if closed > 0 {
                     f.history.push(closed as f64);
                 }
-                f.open = Some(Hour::new(hour, m.ev));
+                f.open = Some(Box::new(Hour::new(hour, m.ev)));
             }
             Some(_) => {}
-            None => f.open = Some(Hour::new(hour, m.ev)),
+            None => f.open = Some(Box::new(Hour::new(hour, m.ev))),
         }
         let Some(h) = f.open.as_mut() else {
             return;
@@ -506,13 +494,14 @@ impl Staging {
 }
 
 fn baseline(w: &Window, bytes: f64, c: &Config) -> Baseline {
+    let s = w.sorted();
     Baseline {
         samples: w.len(),
-        median: w.median().unwrap_or(0.0),
-        mad: w.mad().unwrap_or(0.0),
-        z: w.robust_z(bytes, c.z_floor_bytes as f64).unwrap_or(0.0),
-        q: w.quantile(c.quantile).unwrap_or(0.0),
-        max: w.quantile(1.0).unwrap_or(0.0),
+        median: s.median().unwrap_or(0.0),
+        mad: s.mad().unwrap_or(0.0),
+        z: s.robust_z(bytes, c.z_floor_bytes as f64).unwrap_or(0.0),
+        q: s.quantile(c.quantile).unwrap_or(0.0),
+        max: s.quantile(1.0).unwrap_or(0.0),
     }
 }
 
@@ -608,6 +597,10 @@ impl Analytic for Staging {
         NAME
     }
 
+    fn wants(&self, dataset: &str) -> bool {
+        self.config.datasets.is_empty() || self.config.datasets.iter().any(|d| d == dataset)
+    }
+
     fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {
         self.counters.events += 1;
         let t = ev.time().as_nanos();
@@ -636,21 +629,19 @@ impl Analytic for Staging {
     fn finish(&mut self, _out: &mut Vec<AnalyticHit>) {}
 
     fn memory_bytes(&self) -> usize {
-        let per_flow = std::mem::size_of::<((IpAddr, IpAddr), (u64, Flow))>() + 48;
         let flows: usize = self
             .flows
             .iter()
             .map(|(_, f)| {
-                per_flow
-                    + f.history.len() * 8
+                f.history.heap_bytes()
                     + f.open.as_ref().map_or(0, |h| {
-                        std::mem::size_of::<Hour>()
-                            + h.ports.capacity() * 16
-                            + h.evidence.capacity() * std::mem::size_of::<Ev>()
+                        alloc_size(std::mem::size_of::<Hour>())
+                            + alloc_size(h.ports.capacity() * std::mem::size_of::<(u16, u64)>())
+                            + alloc_size(h.evidence.capacity() * std::mem::size_of::<Ev>())
                     })
             })
             .sum();
-        std::mem::size_of::<Staging>() + flows
+        std::mem::size_of::<Staging>() + self.flows.heap_bytes() + flows
     }
 
     fn entities(&self) -> usize {
@@ -658,18 +649,25 @@ impl Analytic for Staging {
     }
 
     fn save(&self) -> serde_json::Value {
-        let mut flows: Vec<(IpAddr, IpAddr, Flow)> = self
-            .flows
-            .iter()
-            .map(|((a, b), f)| (*a, *b, f.clone()))
-            .collect();
-        flows.sort_by_key(|f| f.2.last_seen);
-        let saved = Saved {
+        #[derive(Serialize)]
+        struct SavedRef<'a> {
+            version: u64,
+            start: Option<i64>,
+            latest: Option<i64>,
+            counters: Counters,
+            /// Least recently seen first.
+            flows: Vec<(IpAddr, IpAddr, &'a Flow)>,
+        }
+        let saved = SavedRef {
             version: VERSION,
             start: self.start,
             latest: self.latest,
             counters: self.counters(),
-            flows,
+            flows: self
+                .flows
+                .iter_oldest_first()
+                .map(|((a, b), f)| (*a, *b, f))
+                .collect(),
         };
         // Addresses and finite numbers: serializing cannot fail.
         serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
@@ -684,10 +682,10 @@ impl Analytic for Staging {
         if s.version != VERSION {
             return Err(invalid(format!("version {}", s.version)));
         }
-        let mut flows = Bounded::new(self.config.capacity);
-        for (a, b, f) in s.flows {
-            flows.entry(&(a, b), move || f);
-        }
+        let mut flows = Bounded::from_oldest_first(
+            self.config.capacity,
+            s.flows.into_iter().map(|(a, b, f)| ((a, b), f)),
+        );
         self.evicted_base = s.counters.evicted + std::mem::take(&mut flows.evicted);
         self.flows = flows;
         self.start = s.start;

@@ -473,3 +473,28 @@ fn principals_survive_save_and_restore() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].metrics["prior_reads"], 60.0);
 }
+
+#[test]
+fn only_database_audit_datasets_are_wanted() {
+    let a = BulkRead::new(Config::default());
+    assert!(a.wants("postgresql.audit") && a.wants("mysql.audit") && a.wants("mssql.audit"));
+    assert!(!a.wants("zeek.conn") && !a.wants("fhir.audit") && !a.wants("okta.system"));
+    assert!(a.wants("json") && a.wants(""));
+}
+
+#[test]
+fn a_pair_that_read_once_is_small() {
+    let mut a = BulkRead::new(Config::default());
+    let mut hits = Vec::new();
+    let users: Vec<String> = (0..20_000).map(|i| format!("app{i}")).collect();
+    for u in &users {
+        let mut ev = Event::new(Timestamp::from_secs(T0).unwrap());
+        ev.push_norm_str(keys::DB_USER, u);
+        ev.push_norm_str(keys::DB_SQL_TABLE, "ehr.patients");
+        ev.push_norm(keys::DB_RESPONSE_RETURNED_ROWS, Value::Int(12));
+        a.observe(&ev, &mut hits);
+    }
+    // The pair and its principal.
+    let per = a.memory_bytes() / a.entities();
+    assert!(per < 450, "{per} bytes per pair");
+}

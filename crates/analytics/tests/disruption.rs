@@ -600,3 +600,21 @@ fn report_after_reports_a_long_outage_once_while_it_goes_on() {
     assert!(rest.is_empty(), "{rest:#?}");
     assert_eq!(a.counters().hits, 1);
 }
+
+#[test]
+fn only_datasets_with_requests_are_wanted() {
+    let a = Disruption::new(Config::default(), &Context::default());
+    for ds in [
+        "web.access",
+        "fhir.audit",
+        "zeek.conn",
+        "zeek.http",
+        "json",
+        "",
+    ] {
+        assert!(a.wants(ds), "{ds}");
+    }
+    for ds in ["zeek.dns", "zeek.ssl", "postgresql.audit", "okta.system"] {
+        assert!(!a.wants(ds), "{ds}");
+    }
+}

@@ -345,3 +345,29 @@ fn reverse_lookups_are_skipped() {
     });
     assert_eq!(run(&mut a, &evs).len(), 1);
 }
+
+#[test]
+fn only_datasets_that_can_hold_queries_are_wanted() {
+    let a = DnsTunnel::new(Config::default());
+    assert!(a.wants("zeek.dns") && a.wants("suricata.dns") && a.wants("windows.sysmon"));
+    // phiwatch's own datasets without DNS questions are passed over...
+    assert!(!a.wants("web.access") && !a.wants("zeek.conn") && !a.wants("fhir.audit"));
+    // ...but a dataset it does not know may carry anything.
+    assert!(a.wants("json") && a.wants("") && a.wants("corp.resolver"));
+}
+
+#[test]
+fn a_pair_that_queried_once_is_small() {
+    let mut a = DnsTunnel::new(Config::default());
+    let mut hits = Vec::new();
+    for i in 0..20_000u32 {
+        let mut ev = Event::new(Timestamp::from_secs(T0).unwrap());
+        let ip = IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
+        ev.push_norm(keys::SOURCE_IP, Value::Ip(ip));
+        ev.push_norm_str(keys::DNS_QUESTION_NAME, "www.example.com");
+        a.observe(&ev, &mut hits);
+    }
+    let per = a.memory_bytes() / a.entities();
+    // Slot, index, key, one time slot with one evidence record, one hash.
+    assert!(per < 400, "{per} bytes per pair");
+}

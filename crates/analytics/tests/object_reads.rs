@@ -687,3 +687,79 @@ fn a_record_stamped_years_ahead_does_not_stop_detection() {
     assert_eq!(hits[0].metrics["objects"], 3004.0);
     assert!(a.counters().late <= 4, "{:?}", a.counters());
 }
+
+#[test]
+fn only_cloudtrail_is_wanted() {
+    let a = ObjectReads::new(Config::default(), &Context::default());
+    assert!(a.wants("aws.cloudtrail") && a.wants("json"));
+    assert!(!a.wants("zeek.conn") && !a.wants("web.access") && !a.wants("okta.system"));
+}
+
+#[test]
+fn a_pair_that_read_once_is_small() {
+    let mut a = ObjectReads::new(Config::default(), &Context::default());
+    let mut hits = Vec::new();
+    let roles: Vec<String> = (0..10_000).map(|i| format!("role-{i}")).collect();
+    for r in &roles {
+        let mut ev = Event::new(Timestamp::from_secs(T0).unwrap());
+        ev.push_norm_str(keys::EVENT_PROVIDER, "s3.amazonaws.com");
+        ev.push_norm_str(keys::EVENT_ACTION, "GetObject");
+        ev.push_norm_str(keys::USER_NAME, r);
+        ev.push_norm_str(keys::PHIWATCH_OBJECT_BUCKET, "phi-exports");
+        ev.push_norm_str(keys::PHIWATCH_OBJECT_KEY, "exports/a.csv");
+        ev.push_norm(keys::PHIWATCH_OBJECT_BYTES_OUT, Value::Int(MB));
+        a.observe(&ev, &mut hits);
+    }
+    // The pair with its open hour, and the principal's networks.
+    let per = a.memory_bytes() / a.entities();
+    assert!(per < 900, "{per} bytes per pair");
+}
+
+/// A state saved in the first layout (version 1: open hours as a map by
+/// index, the notes of an hour inline, networks as `/24` text) is read
+/// into this one, and the run goes on as if never cut.
+#[test]
+fn a_state_saved_by_version_1_is_read() {
+    let mut calls = routine("reporting", "phi-exports", 0..60);
+    calls.extend(burst("reporting", "phi-exports", 48, 3000, 2 * MB));
+    calls.push(get(48 * HOUR + 100, "reporting", "phi-exports", 77, 3 * MB).ip("203.0.113.9"));
+    let evs = events(calls);
+    let (_, want) = run(Config::default(), &evs);
+    assert!(!want.is_empty());
+    let cut = evs
+        .iter()
+        .position(|e| e.time() >= Timestamp::from_secs(T0 + 48 * HOUR + 1800).unwrap())
+        .unwrap();
+    let mut first = ObjectReads::new(Config::default(), &Context::default());
+    let mut got = feed(&mut first, &evs[..cut]);
+    let mut v = first.save();
+    // Back to the first layout.
+    v["version"] = serde_json::json!(1);
+    let mut noted = 0;
+    for pair in v["pairs"].as_array_mut().unwrap() {
+        let p = &mut pair[2];
+        let mut map = serde_json::Map::new();
+        for mut h in p["open"].as_array().unwrap().clone() {
+            if let Some(n) = h.get("notes").cloned().filter(|n| !n.is_null()) {
+                for k in ["new_source", "foreign", "copy_to"] {
+                    noted += usize::from(!n[k].is_null());
+                    h[k] = n[k].clone();
+                }
+            }
+            h.as_object_mut().unwrap().remove("notes");
+            map.insert(h["idx"].to_string(), h);
+        }
+        p["open"] = serde_json::Value::Object(map);
+    }
+    for s in v["sources"].as_array_mut().unwrap() {
+        for n in s[1]["nets"].as_array_mut().unwrap() {
+            n[0] = serde_json::json!(format!("{}/24", n[0].as_str().unwrap()));
+        }
+    }
+    assert!(noted > 0, "the cut keeps a note to convert");
+    let mut second = ObjectReads::new(Config::default(), &Context::default());
+    second.restore(&v).unwrap();
+    got.extend(feed(&mut second, &evs[cut..]));
+    second.finish(&mut got);
+    assert_eq!(got, want);
+}

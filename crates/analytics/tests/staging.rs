@@ -375,3 +375,31 @@ fn config_reads_from_toml_with_defaults() {
     assert_eq!(a.config(), &c);
     assert_eq!(a.name(), "internal-staging");
 }
+
+#[test]
+fn only_connection_datasets_are_wanted() {
+    let a = Staging::new(Config::default(), &Context::default());
+    assert!(a.wants("zeek.conn") && a.wants("aws.vpcflow"));
+    assert!(!a.wants("zeek.dns") && !a.wants("web.access"));
+    let any = Staging::new(
+        Config {
+            datasets: Vec::new(),
+            ..Config::default()
+        },
+        &Context::default(),
+    );
+    assert!(any.wants("zeek.dns"));
+}
+
+#[test]
+fn a_flow_seen_once_is_small() {
+    let mut a = Staging::new(Config::default(), &Context::default());
+    let mut hits = Vec::new();
+    for i in 0..20_000u32 {
+        let client = format!("10.1.{}.{}", i >> 8, i & 0xff);
+        a.observe(&conn(MIN, &client, FS, 445, 5 * MB, 1_000), &mut hits);
+    }
+    let per = a.memory_bytes() / a.entities();
+    // Two flows a connection (push and pull): slot, index, open hour.
+    assert!(per < 500, "{per} bytes per flow");
+}

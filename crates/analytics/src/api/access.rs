@@ -9,8 +9,8 @@ use phiwatch_event::{keys, Event, Key, ValueRef};
 use serde::{Deserialize, Serialize};
 
 use super::Config;
-use crate::seen::Ev;
-use crate::state::Bounded;
+use crate::seen::{text, Ev};
+use crate::state::{alloc_size, Bounded};
 
 /// Who made a request, as far as the record tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,9 +49,9 @@ impl Kind {
 pub(crate) struct Access {
     pub(crate) ev: Ev,
     /// `user:<name>` or `ip:<address>` (lower case).
-    pub(crate) key: String,
+    pub(crate) key: Box<str>,
     /// The user name as logged, if any.
-    pub(crate) user: Option<String>,
+    pub(crate) user: Option<Box<str>>,
     pub(crate) ip: Option<IpAddr>,
     pub(crate) kind: Kind,
     /// Fingerprints of the patients named.
@@ -71,12 +71,12 @@ impl Access {
         self.ev.t
     }
 
-    pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Access>()
-            + self.key.capacity()
-            + self.user.as_ref().map_or(0, String::capacity)
-            + self.patients.capacity() * 8
-            + self.export.as_ref().map_or(0, String::capacity)
+    /// Heap bytes held (the record itself excluded).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        alloc_size(self.key.len())
+            + self.user.as_ref().map_or(0, |u| alloc_size(u.len()))
+            + alloc_size(self.patients.capacity() * 8)
+            + self.export.as_ref().map_or(0, |e| alloc_size(e.capacity()))
     }
 }
 
@@ -128,11 +128,21 @@ impl Pattern {
     }
 }
 
-fn text(ev: &Event, k: Key) -> Option<&str> {
-    ev.get(k)
-        .and_then(|v| v.as_str())
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && *s != "-")
+/// The prefix of a user agent's key.
+const USER_PREFIX: &str = "user:";
+
+/// `user:<name in lower case>`, in one allocation.
+fn user_key(user: &str) -> String {
+    let mut key = String::with_capacity(USER_PREFIX.len() + user.len());
+    key.push_str(USER_PREFIX);
+    if user.is_ascii() {
+        key.extend(user.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        // Unicode lower case has context rules (a final sigma): the
+        // standard library's.
+        key.push_str(&user.to_lowercase());
+    }
+    key
 }
 
 /// A stable 64-bit fingerprint (FNV-1a) of a patient id: the same in every
@@ -169,6 +179,12 @@ pub(crate) fn masked_path(path: &str) -> String {
         after_patient = seg == "Patient";
     }
     out.join("/")
+}
+
+/// Whether `path` can be a `Patient` search (its last segment).
+fn searchable(path: &str) -> bool {
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    last == "Patient" || last == "_search"
 }
 
 /// Whether a request on `path` with `query` is a `Patient` search by one of
@@ -238,23 +254,27 @@ impl Reader {
     pub(crate) fn read(&self, ev: &Event, c: &Config) -> Option<Result<(Access, Source), ()>> {
         let source = self.source(ev, c)?;
         let path = text(ev, keys::URL_PATH);
-        let query = text(ev, keys::URL_QUERY).unwrap_or("");
         let mut patients: Vec<u64> = Vec::new();
-        if let Some(ValueRef::List(l)) = ev.get(keys::PATIENT_IDS) {
-            patients.extend(
-                l.iter()
-                    .filter_map(|v| v.as_str())
-                    .filter(|s| !s.is_empty())
-                    .map(fingerprint),
-            );
-        } else if let Some(id) = text(ev, keys::PATIENT_IDS) {
-            patients.push(fingerprint(id));
+        match ev.get(keys::PATIENT_IDS) {
+            Some(ValueRef::List(l)) => {
+                patients.reserve_exact(l.len());
+                patients.extend(
+                    l.iter()
+                        .filter_map(|v| v.as_str())
+                        .filter(|s| !s.is_empty())
+                        .map(fingerprint),
+                );
+            }
+            Some(ValueRef::Str(id)) if !id.trim().is_empty() && id.trim() != "-" => {
+                patients.reserve_exact(1);
+                patients.push(fingerprint(id.trim()));
+            }
+            _ => {}
         }
-        let action = text(ev, keys::EVENT_ACTION);
         let export = match path {
             Some(p) if is_export_path(p) => Some(masked_path(p)),
             Some(_) => None,
-            None if action == Some("$export") => Some("$export".to_string()),
+            None if text(ev, keys::EVENT_ACTION) == Some("$export") => Some("$export".to_string()),
             None => None,
         };
         if source == Source::AccessLog {
@@ -271,16 +291,15 @@ impl Reader {
                 return None;
             }
         }
-        let user = text(ev, keys::USER_NAME)
-            .or_else(|| text(ev, keys::USER_ID))
-            .map(str::to_string);
+        let user = text(ev, keys::USER_NAME).or_else(|| text(ev, keys::USER_ID));
         let ip = [keys::CLIENT_IP, keys::SOURCE_IP]
             .into_iter()
             .find_map(|k| ev.get(k).and_then(|v| v.as_ip()));
-        let (key, kind) = match (&user, ip) {
+        let (key, kind) = match (user, ip) {
             (Some(u), _) => {
-                let lower = u.to_lowercase();
-                let kind = if self.service.iter().any(|p| p.matches(&lower)) {
+                let key = user_key(u);
+                let lower = key.get(USER_PREFIX.len()..).unwrap_or("");
+                let kind = if self.service.iter().any(|p| p.matches(lower)) {
                     Kind::Service
                 } else {
                     match self.human(ev) {
@@ -289,7 +308,7 @@ impl Reader {
                         None => Kind::User,
                     }
                 };
-                (format!("user:{lower}"), kind)
+                (key, kind)
             }
             (None, Some(ip)) => (format!("ip:{ip}"), Kind::Address),
             (None, None) => return Some(Err(())),
@@ -301,12 +320,20 @@ impl Reader {
             Some(s) => s < 400,
             None => text(ev, keys::EVENT_OUTCOME) != Some("failure"),
         };
-        let search = path.is_some_and(|p| is_name_search(p, query, &c.snooping.search_params));
+        // The query is read only for a path a name search can have.
+        let search = path.is_some_and(|p| {
+            searchable(p)
+                && is_name_search(
+                    p,
+                    text(ev, keys::URL_QUERY).unwrap_or(""),
+                    &c.snooping.search_params,
+                )
+        });
         Some(Ok((
             Access {
                 ev: Ev::of(ev),
-                key,
-                user,
+                key: key.into_boxed_str(),
+                user: user.map(Box::from),
                 ip,
                 kind,
                 patients,
@@ -395,8 +422,9 @@ impl Dedupe {
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.pending.iter().map(Access::memory_bytes).sum::<usize>()
-            + self.audited.len() * (std::mem::size_of::<(IpAddr, (u64, i64))>() + 48)
+        alloc_size(self.pending.capacity() * std::mem::size_of::<Access>())
+            + self.pending.iter().map(Access::heap_bytes).sum::<usize>()
+            + self.audited.heap_bytes()
     }
 }
 

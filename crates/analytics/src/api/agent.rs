@@ -3,13 +3,13 @@
 //! hit suppression; the peers' baselines; and the thresholds an hour is
 //! judged by.
 
-use foldhash::HashSet;
 use serde::{Deserialize, Serialize};
 
 use super::access::Kind;
 use super::config::Flagged;
 use super::Config;
 use crate::seen::Ev;
+use crate::state::{alloc_size, push_capped, U64Set};
 use crate::stats::Window;
 
 /// Nanoseconds in an hour.
@@ -51,11 +51,13 @@ pub(crate) struct PeerStat {
 }
 
 impl PeerStat {
+    /// By selection: the peers hold thousands of hours.
     pub(crate) fn of(w: &Window, q: f64) -> PeerStat {
+        let mut s = w.selector();
         PeerStat {
             n: w.len(),
-            median: w.median().unwrap_or(0.0),
-            q: w.quantile(q).unwrap_or(0.0),
+            median: s.median().unwrap_or(0.0),
+            q: s.quantile(q).unwrap_or(0.0),
         }
     }
 }
@@ -144,9 +146,10 @@ impl Rule {
     /// `z ≥ min_z` is `v ≥ median + min_z·spread`, so every condition is a
     /// lower bound on the count and the threshold is their maximum.
     pub(crate) fn threshold(&self, own: &Window, peer: PeerStat) -> Th {
-        let median = own.median().unwrap_or(0.0);
-        let mad = own.mad().unwrap_or(0.0);
-        let q = own.quantile(self.quantile).unwrap_or(0.0);
+        let sorted = own.sorted();
+        let median = sorted.median().unwrap_or(0.0);
+        let mad = sorted.mad().unwrap_or(0.0);
+        let q = sorted.quantile(self.quantile).unwrap_or(0.0);
         let spread = (mad * 1.4826).max(self.z_floor).max(f64::MIN_POSITIVE);
         let (value, by) = if own.len() >= self.min_samples {
             let v = self
@@ -184,7 +187,7 @@ pub(crate) struct Bucket {
     /// Hours since the epoch.
     pub(crate) hour: i64,
     /// Patients requested (fingerprints), at most `max_hour_patients`.
-    pub(crate) patients: HashSet<u64>,
+    pub(crate) patients: U64Set,
     /// Distinct patients past the cap (counted, not stored).
     pub(crate) untracked: u64,
     /// The series' counts: distinct patients, new to the user, searches.
@@ -210,7 +213,7 @@ impl Bucket {
     pub(crate) fn new(hour: i64, t: i64, th: [Th; SERIES]) -> Bucket {
         Bucket {
             hour,
-            patients: HashSet::default(),
+            patients: U64Set::default(),
             untracked: 0,
             counts: [0; SERIES],
             requests: 0,
@@ -226,16 +229,20 @@ impl Bucket {
     }
 
     pub(crate) fn note(&mut self, series: usize, ev: Ev) {
-        let e = &mut self.evidence[series];
-        if e.len() < EVIDENCE {
-            e.push(ev);
+        if let Some(e) = self.evidence.get_mut(series) {
+            push_capped(e, ev, EVIDENCE);
         }
     }
 
+    /// Heap bytes, the bucket's own included (it is boxed).
     pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Bucket>()
-            + self.patients.capacity() * 9
-            + self.evidence.iter().map(|e| e.capacity()).sum::<usize>() * std::mem::size_of::<Ev>()
+        alloc_size(std::mem::size_of::<Bucket>())
+            + self.patients.heap_bytes()
+            + self
+                .evidence
+                .iter()
+                .map(|e| alloc_size(e.capacity() * std::mem::size_of::<Ev>()))
+                .sum::<usize>()
     }
 }
 
@@ -243,17 +250,17 @@ impl Bucket {
 /// so memory stays bounded and the oldest are forgotten first.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Seen {
-    cur: HashSet<u64>,
-    prev: HashSet<u64>,
+    cur: U64Set,
+    prev: U64Set,
 }
 
 impl Seen {
     /// Whether `p` is new to the user (and remembers it).
     pub(crate) fn first_time(&mut self, p: u64, cap: usize) -> bool {
-        if self.cur.contains(&p) {
+        if self.cur.contains(p) {
             return false;
         }
-        let known = self.prev.contains(&p);
+        let known = self.prev.contains(p);
         self.cur.insert(p);
         if self.cur.len() >= cap.max(1) {
             self.prev = std::mem::take(&mut self.cur);
@@ -262,7 +269,7 @@ impl Seen {
     }
 
     fn memory_bytes(&self) -> usize {
-        (self.cur.capacity() + self.prev.capacity()) * 9
+        self.cur.heap_bytes() + self.prev.heap_bytes()
     }
 }
 
@@ -304,13 +311,28 @@ pub(crate) const EXPORT: usize = 1;
 pub(crate) const OFF_HOURS: usize = 2;
 pub(crate) const SNOOPING: usize = 3;
 
+/// What few agents need: exports, hit suppression, snooping signals
+/// (allocated at the first).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Extra {
+    /// Hours (since the epoch) of earlier export kick-offs, the latest
+    /// [`EXPORTS_KEPT`].
+    pub(crate) exports: Vec<i64>,
+    /// Export kick-offs ever.
+    pub(crate) export_count: u64,
+    pub(crate) sup: [Sup; 4],
+    /// Time of each series' last signal (for correlating snooping).
+    pub(crate) last_signal: [Option<i64>; SERIES],
+}
+
 /// One agent (a user, a client application or an address).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub(crate) struct Agent {
     pub(crate) kind: Kind,
     pub(crate) first_seen: i64,
     pub(crate) last_seen: i64,
-    pub(crate) open: Option<Bucket>,
+    /// The open hour (boxed: most agents are idle most hours).
+    pub(crate) open: Option<Box<Bucket>>,
     /// Past active hours' counts per series.
     pub(crate) history: [Window; SERIES],
     /// Patients opened (people only).
@@ -322,14 +344,79 @@ pub(crate) struct Agent {
     pub(crate) last_day: Option<i64>,
     /// Active hours on Saturdays and Sundays.
     pub(crate) weekend_hours: u32,
-    /// Hours (since the epoch) of earlier export kick-offs, the latest
-    /// [`EXPORTS_KEPT`].
-    pub(crate) exports: Vec<i64>,
-    /// Export kick-offs ever.
-    pub(crate) export_count: u64,
-    pub(crate) sup: [Sup; 4],
-    /// Time of each series' last signal (for correlating snooping).
-    pub(crate) last_signal: [Option<i64>; SERIES],
+    /// Exports, suppression, signals.
+    extra: Option<Box<Extra>>,
+}
+
+/// The saved form of an agent (every part inline, as first written).
+#[derive(Serialize, Deserialize)]
+struct SavedAgent {
+    kind: Kind,
+    first_seen: i64,
+    last_seen: i64,
+    open: Option<Box<Bucket>>,
+    history: [Window; SERIES],
+    seen: Option<Seen>,
+    hour_days: [u16; 24],
+    active_days: u32,
+    last_day: Option<i64>,
+    weekend_hours: u32,
+    exports: Vec<i64>,
+    export_count: u64,
+    sup: [Sup; 4],
+    last_signal: [Option<i64>; SERIES],
+}
+
+impl Serialize for Agent {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let x = self.extra.as_deref().cloned().unwrap_or_default();
+        SavedAgent {
+            kind: self.kind,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            open: self.open.clone(),
+            history: self.history.clone(),
+            seen: self.seen.clone(),
+            hour_days: self.hour_days,
+            active_days: self.active_days,
+            last_day: self.last_day,
+            weekend_hours: self.weekend_hours,
+            exports: x.exports,
+            export_count: x.export_count,
+            sup: x.sup,
+            last_signal: x.last_signal,
+        }
+        .serialize(ser)
+    }
+}
+
+impl<'de> Deserialize<'de> for Agent {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let s = SavedAgent::deserialize(de)?;
+        let x = Extra {
+            exports: s.exports,
+            export_count: s.export_count,
+            sup: s.sup,
+            last_signal: s.last_signal,
+        };
+        let used = !x.exports.is_empty()
+            || x.export_count > 0
+            || x.sup != [Sup::default(); 4]
+            || x.last_signal != [None; SERIES];
+        Ok(Agent {
+            kind: s.kind,
+            first_seen: s.first_seen,
+            last_seen: s.last_seen,
+            open: s.open,
+            history: s.history,
+            seen: s.seen,
+            hour_days: s.hour_days,
+            active_days: s.active_days,
+            last_day: s.last_day,
+            weekend_hours: s.weekend_hours,
+            extra: used.then(|| Box::new(x)),
+        })
+    }
 }
 
 /// Whether hour `hour` (since the epoch) falls on a Saturday or Sunday.
@@ -362,11 +449,25 @@ impl Agent {
             active_days: 0,
             last_day: None,
             weekend_hours: 0,
-            exports: Vec::new(),
-            export_count: 0,
-            sup: [Sup::default(); 4],
-            last_signal: [None; SERIES],
+            extra: None,
         }
+    }
+
+    /// Exports, suppression and signals (made at the first use).
+    pub(crate) fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// Export kick-offs ever.
+    pub(crate) fn export_count(&self) -> u64 {
+        self.extra.as_ref().map_or(0, |x| x.export_count)
+    }
+
+    /// Time of `series`' last signal.
+    pub(crate) fn last_signal(&self, series: usize) -> Option<i64> {
+        self.extra
+            .as_ref()
+            .and_then(|x| x.last_signal.get(series).copied().flatten())
     }
 
     /// Learns a closed hour: its series (a flagged one as
@@ -414,7 +515,10 @@ impl Agent {
     pub(crate) fn export_days_near(&self, hour: i64, slack: u8) -> u32 {
         let hod = hour_of_day(hour);
         let today = hour.div_euclid(DAY_H);
-        let mut days: Vec<i64> = self
+        let Some(x) = self.extra.as_ref() else {
+            return 0;
+        };
+        let mut days: Vec<i64> = x
             .exports
             .iter()
             .filter(|&&h| h.div_euclid(DAY_H) < today && hod_distance(hour_of_day(h), hod) <= slack)
@@ -426,20 +530,21 @@ impl Agent {
     }
 
     pub(crate) fn exported(&mut self, hour: i64) {
-        self.export_count = self.export_count.saturating_add(1);
-        if self.exports.len() >= EXPORTS_KEPT {
-            self.exports.remove(0);
+        let x = self.extra();
+        x.export_count = x.export_count.saturating_add(1);
+        if x.exports.len() >= EXPORTS_KEPT {
+            x.exports.remove(0);
         }
-        self.exports.push(hour);
+        x.exports.push(hour);
     }
 
-    pub(crate) fn memory_bytes(&self, key: &str) -> usize {
-        std::mem::size_of::<Agent>()
-            + key.len()
-            + 64
-            + self.history.iter().map(|w| w.len() * 8).sum::<usize>()
-            + self.open.as_ref().map_or(0, Bucket::memory_bytes)
+    /// Heap bytes held (the agent itself, inline in its map, excluded).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.history.iter().map(Window::heap_bytes).sum::<usize>()
+            + self.open.as_deref().map_or(0, Bucket::memory_bytes)
             + self.seen.as_ref().map_or(0, Seen::memory_bytes)
-            + self.exports.capacity() * 8
+            + self.extra.as_ref().map_or(0, |x| {
+                alloc_size(std::mem::size_of::<Extra>()) + alloc_size(x.exports.capacity() * 8)
+            })
     }
 }

@@ -54,12 +54,14 @@ impl Judge<'_> {
         }
         let code = level_code(level);
         let window = secs_ns(self.c.suppress_secs).unsigned_abs();
-        if !agent.sup[kind].allow(self.t(), code, window) {
+        let t = self.t();
+        let sup = &mut agent.extra().sup[kind];
+        if !sup.allow(t, code, window) {
             self.counters.suppressed += 1;
             return None;
         }
         self.counters.hits += 1;
-        Some(agent.sup[kind].reported(self.t(), code))
+        Some(sup.reported(t, code))
     }
 
     /// Every rule, for a request already counted in `b`.
@@ -114,10 +116,12 @@ impl Judge<'_> {
             }
             if !b.flagged[series] {
                 b.flagged[series] = true;
-                agent.last_signal[series] = Some(t);
+                agent.extra().last_signal[series] = Some(t);
             }
-            let correlated =
-                b.flagged[other] || agent.last_signal[other].is_some_and(|x| t.abs_diff(x) <= corr);
+            let correlated = b.flagged[other]
+                || agent
+                    .last_signal(other)
+                    .is_some_and(|x| t.abs_diff(x) <= corr);
             let level = if correlated {
                 Level::High
             } else {
@@ -185,11 +189,11 @@ impl Judge<'_> {
         let x = &self.c.export;
         let hour = self.t().div_euclid(HOUR_NS);
         let hours = self.hours();
-        let new_client = agent.export_count == 0;
+        let new_client = agent.export_count() == 0;
         let off = outside(hours, hour_of_day(hour)) || (self.c.weekends_off && weekend(hour));
         let days_at_hour = agent.export_days_near(hour, x.hour_slack);
         let scheduled = !new_client && days_at_hour >= x.learn_days;
-        let earlier_exports = agent.export_count;
+        let earlier_exports = agent.export_count();
         agent.exported(hour);
         let off_hours = off && !scheduled;
         if !(new_client || off_hours) {

@@ -141,7 +141,8 @@ use serde::{Deserialize, Serialize};
 pub use config::{Config, Enumeration, Export, Flagged, OffHours, Snooping};
 
 use crate::context::Context;
-use crate::state::Bounded;
+use crate::seen::{account_key, account_key_into};
+use crate::state::{alloc_size, Bounded};
 use crate::stats::Window;
 use crate::{Analytic, AnalyticHit, StateError};
 use access::{Access, Dedupe, Kind, Pattern, Reader, Released, Source};
@@ -197,7 +198,11 @@ pub struct ApiAccess {
     reader: Reader,
     allow: Vec<Pattern>,
     allow_export: Vec<Pattern>,
-    agents: Bounded<String, Agent>,
+    agents: Bounded<Box<str>, Agent>,
+    /// Vendors' accounts in comparable form, with their vendor's index.
+    vendor_keys: Vec<(String, usize)>,
+    /// A buffer for the comparable form of a request's account.
+    scratch: String,
     peers: [Window; SERIES],
     peer_stats: [PeerStat; SERIES],
     dedupe: Dedupe,
@@ -218,28 +223,10 @@ struct Saved {
     peer_stats: [PeerStat; SERIES],
     dedupe: Dedupe,
     /// Least recently seen first.
-    agents: Vec<(String, Agent)>,
+    agents: Vec<(Box<str>, Agent)>,
 }
 
-fn secs_ns(s: u64) -> i64 {
-    i64::try_from(s)
-        .unwrap_or(i64::MAX / NANOS)
-        .saturating_mul(NANOS)
-}
-
-/// The comparable form of an account name: local part, without case,
-/// dots, dashes, underscores or spaces (`acme.sync@acme.example`,
-/// `acme_sync` and `acme-sync` are one account). A private copy of the
-/// incident builder's `account_key`.
-fn account_key(name: &str) -> String {
-    let local = name.split('@').next().unwrap_or(name);
-    let local = local.rsplit('\\').next().unwrap_or(local);
-    local
-        .chars()
-        .filter(|c| !matches!(c, '.' | '_' | '-' | ' '))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+pub(crate) use crate::seen::secs_ns;
 
 /// Whether `hod` is outside working hours `(start, end)`.
 fn outside(hours: (u8, u8), hod: u8) -> bool {
@@ -264,6 +251,13 @@ impl ApiAccess {
             allow: pats(&config.allow_agents),
             allow_export: pats(&config.export.allow_clients),
             agents: Bounded::new(config.capacity),
+            vendor_keys: ctx
+                .vendors
+                .iter()
+                .enumerate()
+                .flat_map(|(i, v)| v.accounts.iter().map(move |a| (account_key(a), i)))
+                .collect(),
+            scratch: String::new(),
             peers: std::array::from_fn(|_| Window::new(config.peer_history)),
             peer_stats: [PeerStat::default(); SERIES],
             dedupe: Dedupe::new(config.capacity),
@@ -319,11 +313,11 @@ impl ApiAccess {
         if self.closed_below.is_some_and(|c| c >= boundary) {
             return;
         }
-        let mut learned: Vec<(i64, String, Kind, [Option<f64>; SERIES])> = Vec::new();
+        let mut learned: Vec<(i64, &str, Kind, [Option<f64>; SERIES])> = Vec::new();
         for (k, ag) in self.agents.iter_mut() {
             if let Some(b) = ag.open.take_if(|b| b.hour < boundary) {
                 let l = ag.learn(&b, &self.config);
-                learned.push((b.hour, k.clone(), ag.kind, l));
+                learned.push((b.hour, k, ag.kind, l));
             }
         }
         learned.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
@@ -337,20 +331,27 @@ impl ApiAccess {
         self.closed_below = Some(boundary);
     }
 
-    fn vendor(&self, user: Option<&str>) -> Option<&crate::context::Vendor> {
+    /// The vendor owning `user`: one of its accounts, compared in
+    /// comparable form (an account equal without ASCII case has the same
+    /// form).
+    fn vendor(&mut self, user: Option<&str>) -> Option<&crate::context::Vendor> {
         let user = user?;
-        if self.ctx.vendors.is_empty() {
+        if self.vendor_keys.is_empty() {
             return None;
         }
-        let k = account_key(user);
-        if k.is_empty() {
+        account_key_into(user, &mut self.scratch);
+        if self.scratch.is_empty() {
             return None;
         }
-        self.ctx.vendors.iter().find(|v| {
-            v.accounts
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(user) || account_key(a) == k)
-        })
+        let k = self.scratch.as_str();
+        // The first vendor, in order, with a matching account.
+        let i = self
+            .vendor_keys
+            .iter()
+            .filter(|(a, _)| a == k)
+            .map(|(_, i)| *i)
+            .min()?;
+        self.ctx.vendors.get(i)
     }
 
     fn matches(list: &[Pattern], a: &Access) -> bool {
@@ -386,7 +387,7 @@ impl ApiAccess {
             counters,
             ..
         } = self;
-        let agent = agents.entry(&a.key, || Agent::new(a.kind, t, c));
+        let agent = agents.entry_by(&*a.key, || a.key.clone(), || Agent::new(a.kind, t, c));
         if agent.kind != a.kind {
             agent.kind = a.kind;
             if a.kind.is_person() && agent.seen.is_none() {
@@ -408,7 +409,7 @@ impl ApiAccess {
                     counters.hours_closed += 1;
                     Self::learn_peers(peers, agent.kind, l);
                 }
-                Bucket::new(hour, t, thresholds(c, agent, peer_stats))
+                Box::new(Bucket::new(hour, t, thresholds(c, agent, peer_stats)))
             }
         };
         counters.requests += 1;
@@ -478,7 +479,7 @@ fn count(c: &Config, agent: &mut Agent, b: &mut Bucket, a: &Access) {
     b.last_ns = b.last_ns.max(t);
     let (mut fresh, mut new) = (false, false);
     for &p in &a.patients {
-        let first_in_hour = if b.patients.contains(&p) {
+        let first_in_hour = if b.patients.contains(p) {
             false
         } else if b.patients.len() < c.max_hour_patients {
             b.patients.insert(p)
@@ -569,13 +570,19 @@ impl Analytic for ApiAccess {
 
     fn memory_bytes(&self) -> usize {
         std::mem::size_of::<ApiAccess>()
+            + self.agents.heap_bytes()
             + self
                 .agents
                 .iter()
-                .map(|(k, a)| a.memory_bytes(k) + 48)
+                .map(|(k, a)| alloc_size(k.len()) + a.heap_bytes())
                 .sum::<usize>()
-            + self.peers.iter().map(|w| w.len() * 8).sum::<usize>()
+            + self.peers.iter().map(Window::heap_bytes).sum::<usize>()
             + self.dedupe.memory_bytes()
+            + self
+                .vendor_keys
+                .iter()
+                .map(|(k, _)| alloc_size(k.capacity()) + 32)
+                .sum::<usize>()
     }
 
     fn entities(&self) -> usize {
@@ -583,21 +590,31 @@ impl Analytic for ApiAccess {
     }
 
     fn save(&self) -> serde_json::Value {
-        let mut agents: Vec<(String, Agent)> = self
-            .agents
-            .iter()
-            .map(|(k, a)| (k.clone(), a.clone()))
-            .collect();
-        agents.sort_by(|a, b| (a.1.last_seen, &a.0).cmp(&(b.1.last_seen, &b.0)));
-        let saved = Saved {
+        #[derive(Serialize)]
+        struct SavedRef<'a> {
+            version: u64,
+            counters: Counters,
+            latest: Option<i64>,
+            closed_below: Option<i64>,
+            peers: &'a [Window; SERIES],
+            peer_stats: [PeerStat; SERIES],
+            dedupe: &'a Dedupe,
+            /// Least recently seen first.
+            agents: Vec<(&'a str, &'a Agent)>,
+        }
+        let saved = SavedRef {
             version: VERSION,
             counters: self.counters(),
             latest: self.latest,
             closed_below: self.closed_below,
-            peers: self.peers.clone(),
+            peers: &self.peers,
             peer_stats: self.peer_stats,
-            dedupe: self.dedupe.clone(),
-            agents,
+            dedupe: &self.dedupe,
+            agents: self
+                .agents
+                .iter_oldest_first()
+                .map(|(k, a)| (&**k, a))
+                .collect(),
         };
         // Keys are strings and numbers finite: serializing cannot fail.
         serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
@@ -612,10 +629,7 @@ impl Analytic for ApiAccess {
         if s.version != VERSION {
             return Err(invalid(format!("version {}", s.version)));
         }
-        let mut agents = Bounded::new(self.config.capacity);
-        for (k, a) in s.agents {
-            agents.entry(&k, || a);
-        }
+        let mut agents = Bounded::from_oldest_first(self.config.capacity, s.agents);
         agents.evicted += s.counters.evicted;
         self.agents = agents;
         self.counters = Counters {

@@ -76,11 +76,13 @@ impl Attempt {
             .get(keys::EVENT_ACTION)
             .and_then(|v| v.as_str())
             .unwrap_or("");
-        let mfa = ev.get(keys::PHIWATCH_AUTH_MFA).and_then(|v| v.as_bool());
+        // Read only when it matters: most successes (web requests, queries)
+        // are neither logins nor MFA steps.
+        let mfa_of = || ev.get(keys::PHIWATCH_AUTH_MFA).and_then(|v| v.as_bool());
         let is = |list: &[String]| list.iter().any(|a| a == action);
         let kind = match outcome {
             "success" if is(&c.login_actions) => Kind::Login,
-            "success" if mfa == Some(true) => Kind::MfaStep,
+            "success" if mfa_of() == Some(true) => Kind::MfaStep,
             "failure" if is(&c.failure_actions) => {
                 if is(&c.unknown_user_actions) {
                     return Err(Ignored);
@@ -142,7 +144,7 @@ impl Attempt {
             asn,
             as_org: text(ev, &[keys::SOURCE_AS_ORGANIZATION_NAME]),
             geo,
-            mfa,
+            mfa: mfa_of(),
             root,
             host: text(ev, &[keys::HOST_NAME]),
         }))

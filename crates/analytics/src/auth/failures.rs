@@ -61,7 +61,7 @@ impl Auth {
         let t = a.ev.t;
         let window = ns(c.spray_window_secs);
         let sup = ns(c.suppress_secs).unsigned_abs();
-        let src = self.sources.entry(&g.to_string(), Source::default);
+        let src = self.sources.entry_by(g, || g.into(), Source::default);
         let slot = Slot {
             t,
             user,
@@ -132,7 +132,10 @@ impl Auth {
         let t = a.ev.t;
         let window = ns(c.distributed_window_secs);
         let sup = ns(c.suppress_secs).unsigned_abs();
-        let tg = self.targets.entry(&a.target, Target::default);
+        let target = a.target.as_str();
+        let tg = self
+            .targets
+            .entry_by(target, || target.into(), Target::default);
         if !tg.push(TSlot { t, user, src }, window, c.max_target_events) {
             self.counters.late += 1;
             return;
@@ -205,7 +208,7 @@ impl Auth {
         let window = ns(c.brute_window_secs);
         let sup = ns(c.suppress_secs).unsigned_abs();
         let allowed = self.allow_users.contains(key);
-        let u = self.users.entry(&key.to_string(), User::default);
+        let u = self.users.entry_by(key, || key.into(), User::default);
         u.last_seen = u.last_seen.max(t);
         u.failed_from(t, ip, group);
         // A reported spray explains its failures: they are not brute force
@@ -217,8 +220,8 @@ impl Auth {
             self.counters.late += 1;
             return;
         }
-        u.trail.push(a.ev, t.saturating_sub(window));
-        if u.gate(Rule::Brute).absorb(t, sup) {
+        u.trail().push(a.ev, t.saturating_sub(window));
+        if u.absorb(Rule::Brute, t, sup) {
             return;
         }
         let (failures, addresses) = u.failures();
@@ -232,7 +235,7 @@ impl Auth {
         let Some(suppressed) = u.gate(Rule::Brute).pass(t, sup) else {
             return;
         };
-        let first = u.trail.first().unwrap_or(t);
+        let first = u.trail_first().unwrap_or(t);
         let name = a.user.clone().unwrap_or_else(|| key.to_string());
         let hit = build(Parts {
             analytic: "brute-force",
@@ -257,7 +260,7 @@ impl Auth {
                 ("suppress_s", c.suppress_secs as f64),
             ],
             group: vec![("user", name), ("target", a.target.clone())],
-            evidence: u.trail.evidence(a.ev),
+            evidence: u.trail_evidence(a.ev),
         });
         self.counters.hits += 1;
         out.push(hit);

@@ -8,7 +8,7 @@ use super::attempt::{distance_km, hash, Attempt};
 use super::hit::{
     build, flag, in_hours, mins, secs, Parts, T_BRUTE_OK, T_SPRAY_OK, T_VALID, T_VENDOR,
 };
-use super::state::{GeoMark, Rule, Slot, Source, Target, User};
+use super::state::{GeoMark, Rule, Slot, Source, User};
 use super::{ns, Auth, NANOS};
 use crate::context::Vendor;
 use crate::net::in_any;
@@ -42,7 +42,9 @@ impl Auth {
         if let Some(g) = &group {
             if !self.allowed_source(a) {
                 let c = &self.config;
-                let s = self.sources.entry(g, Source::default);
+                let s = self
+                    .sources
+                    .entry_by(g.as_str(), || g.as_str().into(), Source::default);
                 let slot = Slot {
                     t,
                     user: user_hash,
@@ -52,10 +54,8 @@ impl Auth {
                 s.push(slot, ns(c.spray_window_secs), c.max_window_events);
             }
         }
-        if self.targets.get(&a.target).is_some() {
-            self.targets
-                .entry(&a.target, Target::default)
-                .login(user_hash);
+        if let Some(tg) = self.targets.touch(a.target.as_str()) {
+            tg.login(user_hash);
         }
         let reporting = !self.allow_users.contains(&key);
         let name = a.user.clone().unwrap_or_else(|| key.clone());
@@ -76,7 +76,9 @@ impl Auth {
         self.dormant(&ctx, out);
         self.login_mfa(&ctx, out);
         let c = &self.config;
-        let u = self.users.entry(&key, User::default);
+        let u = self
+            .users
+            .entry_by(key.as_str(), || key.as_str().into(), User::default);
         u.logins += 1;
         u.last_login = Some(u.last_login.map_or(t, |l| l.max(t)));
         u.last_seen = u.last_seen.max(t);
@@ -84,11 +86,15 @@ impl Auth {
             User::remember(&mut u.asns, asn, t, c.max_places);
         }
         if let Some(country) = &a.country {
-            User::remember(&mut u.countries, country.clone(), t, c.max_places);
+            if let Some(e) = u.countries.iter_mut().find(|e| *e.0 == **country) {
+                e.1 = e.1.max(t);
+            } else {
+                User::remember(&mut u.countries, country.as_str().into(), t, c.max_places);
+            }
         }
         if let Some(geo) = a.geo {
             if u.last_geo.as_ref().is_none_or(|g| g.t <= t) {
-                u.last_geo = Some(GeoMark {
+                u.last_geo = Some(Box::new(GeoMark {
                     t,
                     lat: geo.0,
                     lon: geo.1,
@@ -96,7 +102,7 @@ impl Auth {
                     ip: ip_text.unwrap_or_default(),
                     asn: a.asn,
                     ev: a.ev,
-                });
+                }));
             }
         }
     }
@@ -108,7 +114,7 @@ impl Auth {
             return None;
         }
         let sup = ns(self.config.suppress_secs).unsigned_abs();
-        let u = self.users.entry(&key.to_string(), User::default);
+        let u = self.users.entry_by(key, || key.into(), User::default);
         let passed = u.gate(rule).pass(t, sup);
         if passed.is_none() {
             self.counters.suppressed += 1;
@@ -120,18 +126,18 @@ impl Auth {
         let c = &self.config;
         let t = x.a.ev.t;
         let within = ns(c.spray_success_secs).unsigned_abs();
-        let Some(src) = self.sources.get(&g.to_string()) else {
+        let Some(src) = self.sources.get(g) else {
             return;
         };
         if !src.gate.open_since(t, within) {
             return;
         }
         let gh = hash(g);
-        let Some(u) = self.users.get(&x.key.to_string()) else {
+        let Some(u) = self.users.get(x.key) else {
             return;
         };
         let Some(failed_at) = u
-            .fail_from
+            .fail_from()
             .iter()
             .filter(|f| f.group == gh && f.t <= t && t.abs_diff(f.t) <= within)
             .map(|f| f.t)
@@ -182,15 +188,15 @@ impl Auth {
         let c = &self.config;
         let t = x.a.ev.t;
         let within = ns(c.brute_success_secs).unsigned_abs();
-        let Some(u) = self.users.get(&x.key.to_string()) else {
+        let Some(u) = self.users.get(x.key) else {
             return;
         };
-        if !u.gates[Rule::Brute as usize].open_since(t, within) {
+        if !u.open_since(Rule::Brute, t, within) {
             return;
         }
         let ip = hash(x.ip.unwrap_or("-"));
         let Some(failed_at) = u
-            .fail_from
+            .fail_from()
             .iter()
             .filter(|f| f.ip == ip && f.t <= t && t.abs_diff(f.t) <= within)
             .map(|f| f.t)
@@ -199,7 +205,7 @@ impl Auth {
             return;
         };
         let (failures, addresses) = u.failures();
-        let evidence = u.trail.evidence(x.a.ev);
+        let evidence = u.trail_evidence(x.a.ev);
         let Some(suppressed) = self.report(x.key, Rule::BruteSuccess, t, x.reporting) else {
             return;
         };
@@ -309,7 +315,7 @@ impl Auth {
         }
         let c = &self.config;
         let t = x.a.ev.t;
-        let Some(u) = self.users.get(&x.key.to_string()) else {
+        let Some(u) = self.users.get(x.key) else {
             return;
         };
         if u.logins < c.min_logins {
@@ -390,8 +396,8 @@ impl Auth {
         let t = x.a.ev.t;
         let Some(prev) = self
             .users
-            .get(&x.key.to_string())
-            .and_then(|u| u.last_geo.clone())
+            .get(x.key)
+            .and_then(|u| u.last_geo.as_deref().cloned())
         else {
             return;
         };
@@ -461,11 +467,7 @@ impl Auth {
     fn dormant(&mut self, x: &Ctx<'_>, out: &mut Vec<AnalyticHit>) {
         let c = &self.config;
         let t = x.a.ev.t;
-        let Some(last) = self
-            .users
-            .get(&x.key.to_string())
-            .and_then(|u| u.last_login)
-        else {
+        let Some(last) = self.users.get(x.key).and_then(|u| u.last_login) else {
             return;
         };
         let idle = t.saturating_sub(last);

@@ -46,7 +46,9 @@ impl Auth {
         let grace = ns(self.config.mfa_grace_secs).unsigned_abs();
         let ip = a.ip.map(|ip| ip.to_canonical().to_string());
         {
-            let u = self.users.entry(key, User::default);
+            let u = self
+                .users
+                .entry_by(key.as_str(), || key.as_str().into(), User::default);
             if u.last_mfa.is_none_or(|m| m.0 <= t) {
                 u.last_mfa = Some((t, ip.as_deref().map_or(0, hash)));
             }
@@ -96,7 +98,9 @@ impl Auth {
                 .any(|s| !s.is_empty() && p.key.contains(&s.to_lowercase()));
         let allowed = self.allow_users.contains(&p.key) || self.no_mfa_allow.contains(&p.key);
         let now = self.latest.unwrap_or(p.t);
-        let u = self.users.entry(&p.key, User::default);
+        let u = self
+            .users
+            .entry_by(p.key.as_str(), || p.key.as_str().into(), User::default);
         let (n, share) = u.mfa_habit();
         u.mfa(used);
         if used {
@@ -173,14 +177,14 @@ impl Auth {
             Some(used) => self.judge_mfa(&p, used, out),
             None if c.mfa_datasets.contains(&x.a.dataset) => {
                 let ip = x.ip.map_or(0, hash);
-                let recent = self
-                    .users
-                    .get(&x.key.to_string())
-                    .and_then(|u| u.last_mfa)
-                    .is_some_and(|(m, from)| {
-                        m.abs_diff(t) <= grace.unsigned_abs()
-                            && (from == 0 || ip == 0 || from == ip)
-                    });
+                let recent =
+                    self.users
+                        .get(x.key)
+                        .and_then(|u| u.last_mfa)
+                        .is_some_and(|(m, from)| {
+                            m.abs_diff(t) <= grace.unsigned_abs()
+                                && (from == 0 || ip == 0 || from == ip)
+                        });
                 if recent {
                     self.judge_mfa(&p, true, out);
                     return;

@@ -130,7 +130,7 @@ use serde::{Deserialize, Serialize};
 pub use config::{Config, SprayGroup};
 
 use crate::context::Context;
-use crate::state::Bounded;
+use crate::state::{alloc_size, Bounded};
 use crate::{Analytic, AnalyticHit, StateError};
 use attempt::{Attempt, Kind};
 use state::{Pending, Source, Target, User};
@@ -185,9 +185,9 @@ struct Saved {
     counters: Counters,
     latest: Option<i64>,
     clocks: BTreeMap<String, i64>,
-    users: Vec<(String, User)>,
-    sources: Vec<(String, Source)>,
-    targets: Vec<(String, Target)>,
+    users: Vec<(Box<str>, User)>,
+    sources: Vec<(Box<str>, Source)>,
+    targets: Vec<(Box<str>, Target)>,
     pending: VecDeque<Pending>,
 }
 
@@ -202,9 +202,9 @@ pub struct Auth {
     no_mfa_allow: HashSet<String>,
     privileged: HashSet<String>,
     allow_asns: HashSet<u32>,
-    users: Bounded<String, User>,
-    sources: Bounded<String, Source>,
-    targets: Bounded<String, Target>,
+    users: Bounded<Box<str>, User>,
+    sources: Bounded<Box<str>, Source>,
+    targets: Bounded<Box<str>, Target>,
     pending: VecDeque<Pending>,
     latest: Option<i64>,
     /// Latest event time per dataset.
@@ -217,11 +217,7 @@ fn lower_set(v: &[String]) -> HashSet<String> {
 }
 
 /// Seconds as nanoseconds, saturating.
-fn ns(secs: u64) -> i64 {
-    i64::try_from(secs)
-        .unwrap_or(i64::MAX)
-        .saturating_mul(NANOS)
-}
+use crate::seen::secs_ns as ns;
 
 impl Auth {
     /// An analytic with these settings, knowing the organization's
@@ -309,22 +305,24 @@ impl Analytic for Auth {
     }
 
     fn memory_bytes(&self) -> usize {
-        let entry = 48;
         let users: usize = self
             .users
             .iter()
-            .map(|(k, u)| entry + k.capacity() + u.bytes())
-            .sum();
+            .map(|(k, u)| alloc_size(k.len()) + u.bytes())
+            .sum::<usize>()
+            + self.users.heap_bytes();
         let sources: usize = self
             .sources
             .iter()
-            .map(|(k, s)| entry + k.capacity() + s.bytes())
-            .sum();
+            .map(|(k, s)| alloc_size(k.len()) + s.bytes())
+            .sum::<usize>()
+            + self.sources.heap_bytes();
         let targets: usize = self
             .targets
             .iter()
-            .map(|(k, s)| entry + k.capacity() + s.bytes())
-            .sum();
+            .map(|(k, s)| alloc_size(k.len()) + s.bytes())
+            .sum::<usize>()
+            + self.targets.heap_bytes();
         let pending: usize = self.pending.iter().map(Pending::bytes).sum();
         let sets: usize = self
             .allow_users
@@ -347,27 +345,29 @@ impl Analytic for Auth {
     }
 
     fn save(&self) -> serde_json::Value {
-        let saved = Saved {
+        #[derive(Serialize)]
+        struct SavedRef<'a> {
+            version: u64,
+            counters: Counters,
+            latest: Option<i64>,
+            clocks: &'a BTreeMap<String, i64>,
+            users: Vec<(&'a str, &'a User)>,
+            sources: Vec<(&'a str, &'a Source)>,
+            targets: Vec<(&'a str, &'a Target)>,
+            pending: &'a VecDeque<Pending>,
+        }
+        fn list<V>(b: &Bounded<Box<str>, V>) -> Vec<(&str, &V)> {
+            b.iter_oldest_first().map(|(k, v)| (&**k, v)).collect()
+        }
+        let saved = SavedRef {
             version: VERSION,
             counters: self.counters(),
             latest: self.latest,
-            clocks: self.clocks.clone(),
-            users: self
-                .users
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            sources: self
-                .sources
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            targets: self
-                .targets
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            pending: self.pending.clone(),
+            clocks: &self.clocks,
+            users: list(&self.users),
+            sources: list(&self.sources),
+            targets: list(&self.targets),
+            pending: &self.pending,
         };
         serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
     }
@@ -383,30 +383,22 @@ impl Analytic for Auth {
             return Err(invalid(format!("version {}", saved.version)));
         }
         let c = &self.config;
-        // Least recently seen first, so the eviction order survives.
-        saved
-            .users
-            .sort_by(|a, b| (a.1.last_seen, &a.0).cmp(&(b.1.last_seen, &b.0)));
-        saved
-            .sources
-            .sort_by(|a, b| (a.1.latest, &a.0).cmp(&(b.1.latest, &b.0)));
-        saved
-            .targets
-            .sort_by(|a, b| (a.1.latest, &a.0).cmp(&(b.1.latest, &b.0)));
-        let mut users = Bounded::new(c.capacity);
-        for (k, v) in saved.users {
-            users.entry(&k, || v);
-        }
-        let mut sources = Bounded::new(c.source_capacity);
-        for (k, mut v) in saved.sources {
-            v.rebuild();
-            sources.entry(&k, || v);
-        }
-        let mut targets = Bounded::new(c.target_capacity);
-        for (k, mut v) in saved.targets {
-            v.rebuild();
-            targets.entry(&k, || v);
-        }
+        // Saved least recently seen first: the eviction order survives.
+        let mut users = Bounded::from_oldest_first(c.capacity, saved.users);
+        let mut sources = Bounded::from_oldest_first(
+            c.source_capacity,
+            saved.sources.into_iter().map(|(k, mut v)| {
+                v.rebuild();
+                (k, v)
+            }),
+        );
+        let mut targets = Bounded::from_oldest_first(
+            c.target_capacity,
+            saved.targets.into_iter().map(|(k, mut v)| {
+                v.rebuild();
+                (k, v)
+            }),
+        );
         users.evicted += saved.counters.evicted_users;
         sources.evicted += saved.counters.evicted_sources;
         targets.evicted += saved.counters.evicted_targets;

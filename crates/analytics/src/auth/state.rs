@@ -8,6 +8,7 @@ use phiwatch_event::{Origin, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::seen::Ev;
+use crate::state::{alloc_size, push_capped};
 
 /// Evidence of an episode: its first few events and its last few.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -25,8 +26,7 @@ impl Trail {
     pub(crate) fn push(&mut self, ev: Ev, oldest: i64) {
         self.head.retain(|e| e.t >= oldest);
         self.tail.retain(|e| e.t >= oldest);
-        if self.head.len() < HEAD {
-            self.head.push(ev);
+        if push_capped(&mut self.head, ev, HEAD) {
             return;
         }
         if self.tail.len() >= TAIL {
@@ -51,12 +51,17 @@ impl Trail {
     }
 
     pub(crate) fn bytes(&self) -> usize {
-        (self.head.capacity() + self.tail.capacity()) * std::mem::size_of::<Ev>()
+        alloc_size(self.head.capacity() * std::mem::size_of::<Ev>())
+            + alloc_size(self.tail.capacity() * std::mem::size_of::<Ev>())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.head.is_empty() && self.tail.is_empty()
     }
 }
 
 /// One rule's suppression for one entity.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Gate {
     last_hit: Option<i64>,
     suppressed: u64,
@@ -120,6 +125,16 @@ pub(crate) struct Source {
     pub(crate) gate: Gate,
     /// The latest address seen.
     pub(crate) last_ip: String,
+}
+
+/// Bytes of a B-tree map of `n` small entries: nodes of up to eleven, at
+/// least one allocated node when not empty.
+fn btree_bytes(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        n.div_ceil(7) * alloc_size(200)
+    }
 }
 
 fn inc(m: &mut BTreeMap<u64, u32>, k: u64) {
@@ -207,12 +222,14 @@ impl Source {
         self.ips.len()
     }
 
+    /// Heap bytes held (the source itself excluded).
     pub(crate) fn bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.slots.capacity() * std::mem::size_of::<Slot>()
-            + (self.failed.len() + self.ok.len() + self.ips.len()) * 40
+        alloc_size(self.slots.capacity() * std::mem::size_of::<Slot>())
+            + btree_bytes(self.failed.len())
+            + btree_bytes(self.ok.len())
+            + btree_bytes(self.ips.len())
             + self.trail.bytes()
-            + self.last_ip.capacity()
+            + alloc_size(self.last_ip.capacity())
     }
 }
 
@@ -299,10 +316,11 @@ impl Target {
         )
     }
 
+    /// Heap bytes held (the target itself excluded).
     pub(crate) fn bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.slots.capacity() * std::mem::size_of::<TSlot>()
-            + (self.users.len() + self.sources.len()) * 40
+        alloc_size(self.slots.capacity() * std::mem::size_of::<TSlot>())
+            + btree_bytes(self.users.len())
+            + btree_bytes(self.sources.len())
             + self.trail.bytes()
     }
 }
@@ -342,8 +360,20 @@ pub(crate) struct FailFrom {
 
 const FAIL_FROM: usize = 8;
 
+/// A user's failed logins: the brute-force window, the sources it failed
+/// from, the evidence (allocated at the first failure: most users never
+/// fail).
+#[derive(Clone, Debug, Default)]
+struct Failing {
+    /// Failures in the brute-force window: (time, address hash).
+    fails: VecDeque<(i64, u64)>,
+    fails_latest: i64,
+    fail_from: Vec<FailFrom>,
+    trail: Trail,
+}
+
 /// One account's history.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct User {
     /// Successful logins seen.
     pub(crate) logins: u64,
@@ -353,65 +383,166 @@ pub(crate) struct User {
     /// ASNs logged in from, with the last time.
     pub(crate) asns: Vec<(u32, i64)>,
     /// Countries logged in from, with the last time.
-    pub(crate) countries: Vec<(String, i64)>,
-    pub(crate) last_geo: Option<GeoMark>,
+    pub(crate) countries: Vec<(Box<str>, i64)>,
+    /// The last login with coordinates (boxed: few logs have them).
+    pub(crate) last_geo: Option<Box<GeoMark>>,
     /// MFA facts of the last logins that had one (bit 0 the latest).
     pub(crate) mfa_bits: u64,
     pub(crate) mfa_n: u32,
     /// Latest MFA step: its time and address hash (0: none logged).
     pub(crate) last_mfa: Option<(i64, u64)>,
-    /// Failures in the brute-force window: (time, address hash).
-    pub(crate) fails: VecDeque<(i64, u64)>,
-    pub(crate) fails_latest: i64,
-    pub(crate) fail_from: Vec<FailFrom>,
-    pub(crate) trail: Trail,
-    pub(crate) gates: [Gate; 8],
+    failing: Option<Box<Failing>>,
+    /// The rules' suppression gates (allocated at the first hit).
+    gates: Option<Box<[Gate; 8]>>,
+}
+
+/// The saved form of a user (every part inline, as first written).
+#[derive(Serialize, Deserialize)]
+struct SavedUser {
+    logins: u64,
+    last_login: Option<i64>,
+    last_seen: i64,
+    asns: Vec<(u32, i64)>,
+    countries: Vec<(Box<str>, i64)>,
+    last_geo: Option<Box<GeoMark>>,
+    mfa_bits: u64,
+    mfa_n: u32,
+    last_mfa: Option<(i64, u64)>,
+    fails: VecDeque<(i64, u64)>,
+    fails_latest: i64,
+    fail_from: Vec<FailFrom>,
+    trail: Trail,
+    gates: [Gate; 8],
+}
+
+impl Serialize for User {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let f = self.failing.as_deref().cloned().unwrap_or_default();
+        SavedUser {
+            logins: self.logins,
+            last_login: self.last_login,
+            last_seen: self.last_seen,
+            asns: self.asns.clone(),
+            countries: self.countries.clone(),
+            last_geo: self.last_geo.clone(),
+            mfa_bits: self.mfa_bits,
+            mfa_n: self.mfa_n,
+            last_mfa: self.last_mfa,
+            fails: f.fails,
+            fails_latest: f.fails_latest,
+            fail_from: f.fail_from,
+            trail: f.trail,
+            gates: self.gates.as_deref().copied().unwrap_or_default(),
+        }
+        .serialize(ser)
+    }
+}
+
+impl<'de> Deserialize<'de> for User {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let s = SavedUser::deserialize(de)?;
+        let failing = Failing {
+            fails: s.fails,
+            fails_latest: s.fails_latest,
+            fail_from: s.fail_from,
+            trail: s.trail,
+        };
+        let failed = !failing.fails.is_empty()
+            || failing.fails_latest != 0
+            || !failing.fail_from.is_empty()
+            || !failing.trail.is_empty();
+        let gated = s.gates != [Gate::default(); 8];
+        Ok(User {
+            logins: s.logins,
+            last_login: s.last_login,
+            last_seen: s.last_seen,
+            asns: s.asns,
+            countries: s.countries,
+            last_geo: s.last_geo,
+            mfa_bits: s.mfa_bits,
+            mfa_n: s.mfa_n,
+            last_mfa: s.last_mfa,
+            failing: failed.then(|| Box::new(failing)),
+            gates: gated.then(|| Box::new(s.gates)),
+        })
+    }
 }
 
 impl User {
+    fn failing(&mut self) -> &mut Failing {
+        self.failing.get_or_insert_with(Box::default)
+    }
+
+    /// The recent failing sources.
+    pub(crate) fn fail_from(&self) -> &[FailFrom] {
+        self.failing.as_ref().map_or(&[], |f| &f.fail_from)
+    }
+
     /// Remembers a failing source (its address and spray group), the most
     /// recent few.
     pub(crate) fn failed_from(&mut self, t: i64, ip: u64, group: u64) {
-        if let Some(f) = self
-            .fail_from
+        let fail_from = &mut self.failing().fail_from;
+        if let Some(f) = fail_from
             .iter_mut()
             .find(|f| f.ip == ip && f.group == group)
         {
             f.t = f.t.max(t);
         } else {
-            if self.fail_from.len() >= FAIL_FROM {
-                if let Some(i) = (0..self.fail_from.len()).min_by_key(|&i| self.fail_from[i].t) {
-                    self.fail_from.swap_remove(i);
+            if fail_from.len() >= FAIL_FROM {
+                if let Some(i) = (0..fail_from.len()).min_by_key(|&i| fail_from[i].t) {
+                    fail_from.swap_remove(i);
                 }
             }
-            self.fail_from.push(FailFrom { group, ip, t });
+            push_capped(fail_from, FailFrom { group, ip, t }, usize::MAX);
         }
     }
 
     /// Adds a failure to the brute-force window; false when late.
     pub(crate) fn fail(&mut self, t: i64, ip: u64, window: i64, cap: usize) -> bool {
-        self.fails_latest = if self.fails.is_empty() {
+        let f = self.failing();
+        f.fails_latest = if f.fails.is_empty() {
             t
         } else {
-            self.fails_latest.max(t)
+            f.fails_latest.max(t)
         };
-        let oldest = self.fails_latest.saturating_sub(window);
+        let oldest = f.fails_latest.saturating_sub(window);
         if t < oldest {
             return false;
         }
-        self.fails.push_back((t, ip));
-        while self.fails.len() > cap.max(1) || self.fails.front().is_some_and(|f| f.0 < oldest) {
-            self.fails.pop_front();
+        f.fails.push_back((t, ip));
+        while f.fails.len() > cap.max(1) || f.fails.front().is_some_and(|x| x.0 < oldest) {
+            f.fails.pop_front();
         }
         true
     }
 
     /// Failures in the window and their distinct addresses.
     pub(crate) fn failures(&self) -> (usize, usize) {
-        let mut ips: Vec<u64> = self.fails.iter().map(|f| f.1).collect();
+        let Some(f) = self.failing.as_ref() else {
+            return (0, 0);
+        };
+        let mut ips: Vec<u64> = f.fails.iter().map(|f| f.1).collect();
         ips.sort_unstable();
         ips.dedup();
-        (self.fails.len(), ips.len())
+        (f.fails.len(), ips.len())
+    }
+
+    /// The failures' evidence trail.
+    pub(crate) fn trail(&mut self) -> &mut Trail {
+        &mut self.failing().trail
+    }
+
+    /// The failures' first event's time, if any.
+    pub(crate) fn trail_first(&self) -> Option<i64> {
+        self.failing.as_ref().and_then(|f| f.trail.first())
+    }
+
+    /// Evidence: the failures' trail and `last`.
+    pub(crate) fn trail_evidence(&self, last: Ev) -> Vec<(Origin, Timestamp)> {
+        match self.failing.as_ref() {
+            Some(f) => f.trail.evidence(last),
+            None => Trail::default().evidence(last),
+        }
     }
 
     /// Records a login's MFA fact.
@@ -445,28 +576,54 @@ impl User {
                 list.swap_remove(i);
             }
         }
-        list.push((v, t));
+        push_capped(list, (v, t), usize::MAX);
     }
 
+    /// The gate of `r` (made at the first use).
     pub(crate) fn gate(&mut self, r: Rule) -> &mut Gate {
-        &mut self.gates[r as usize]
+        &mut self.gates.get_or_insert_with(Box::default)[r as usize]
     }
 
+    /// Whether `r` reported within `window` of `t`.
+    pub(crate) fn open_since(&self, r: Rule, t: i64, window: u64) -> bool {
+        self.gates
+            .as_ref()
+            .is_some_and(|g| g[r as usize].open_since(t, window))
+    }
+
+    /// Counts one more suppressed event of `r` when within `window` of its
+    /// last hit.
+    pub(crate) fn absorb(&mut self, r: Rule, t: i64, window: u64) -> bool {
+        match self.gates.as_mut() {
+            Some(g) => g[r as usize].absorb(t, window),
+            None => false,
+        }
+    }
+
+    /// Heap bytes held (the user itself excluded).
     pub(crate) fn bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.asns.capacity() * std::mem::size_of::<(u32, i64)>()
+        alloc_size(self.asns.capacity() * std::mem::size_of::<(u32, i64)>())
+            + alloc_size(self.countries.capacity() * std::mem::size_of::<(Box<str>, i64)>())
             + self
                 .countries
                 .iter()
-                .map(|c| c.0.capacity() + 32)
+                .map(|c| alloc_size(c.0.len()))
                 .sum::<usize>()
+            + self.last_geo.as_ref().map_or(0, |g| {
+                alloc_size(std::mem::size_of::<GeoMark>())
+                    + alloc_size(g.place.capacity())
+                    + alloc_size(g.ip.capacity())
+            })
+            + self.failing.as_ref().map_or(0, |f| {
+                alloc_size(std::mem::size_of::<Failing>())
+                    + alloc_size(f.fails.capacity() * 16)
+                    + alloc_size(f.fail_from.capacity() * std::mem::size_of::<FailFrom>())
+                    + f.trail.bytes()
+            })
             + self
-                .last_geo
+                .gates
                 .as_ref()
-                .map_or(0, |g| g.place.capacity() + g.ip.capacity())
-            + self.fails.capacity() * 16
-            + self.fail_from.capacity() * std::mem::size_of::<FailFrom>()
-            + self.trail.bytes()
+                .map_or(0, |_| alloc_size(std::mem::size_of::<[Gate; 8]>()))
     }
 }
 
@@ -489,10 +646,10 @@ pub(crate) struct Pending {
 impl Pending {
     pub(crate) fn bytes(&self) -> usize {
         std::mem::size_of::<Self>()
-            + self.user.capacity()
-            + self.key.capacity()
-            + self.ip.as_ref().map_or(0, String::capacity)
-            + self.dataset.capacity()
+            + alloc_size(self.user.capacity())
+            + alloc_size(self.key.capacity())
+            + self.ip.as_ref().map_or(0, |i| alloc_size(i.capacity()))
+            + alloc_size(self.dataset.capacity())
     }
 }
 

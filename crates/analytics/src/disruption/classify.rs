@@ -1,12 +1,14 @@
 //! What one event says about a service: which service answered (or failed
 //! to answer) which client.
 
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use phiwatch_event::{keys, Event, ValueRef};
 
 use super::Config;
 use crate::net::{in_any, Cidr};
+use crate::seen::{first_text, RawField};
 
 /// Where an observation comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,71 +48,89 @@ pub(crate) const FHIR_SERVICE: &str = "fhir";
 /// The server when a web log names none.
 pub(crate) const NO_SERVER: &str = "-";
 
-/// One request (or connection attempt) to a service.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Obs {
-    /// The server: an address or a host name (`-` when the log names none).
-    pub(crate) server: String,
-    /// The service on it: `tcp/443`, `http /fhir`, `fhir`.
-    pub(crate) service: String,
-    /// Who asked: an address, else a user name.
-    pub(crate) client: Option<String>,
-    /// Whether the service failed to answer.
-    pub(crate) failed: bool,
+/// The raw fields read, resolved once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Raw {
+    conn_state: RawField,
+    proto: RawField,
+    outcome: RawField,
+    outcome_code: RawField,
 }
 
-fn text<'a>(ev: &'a Event, ks: &[phiwatch_event::Key]) -> Option<&'a str> {
-    ks.iter().find_map(|&k| {
-        ev.get(k)
-            .and_then(|v| v.as_str())
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && *s != "-")
-    })
+impl Raw {
+    pub(crate) fn new() -> Raw {
+        Raw {
+            conn_state: RawField::new("conn_state"),
+            proto: RawField::new("proto"),
+            outcome: RawField::new("outcome"),
+            outcome_code: RawField::new("outcome.code.code"),
+        }
+    }
 }
 
 /// Longest server name kept, in characters.
 const MAX_NAME: usize = 255;
 
 /// Server names come from the logs: keep them short.
-fn bounded(s: String) -> String {
-    if s.len() <= MAX_NAME {
-        return s;
+fn bounded(s: &mut String) {
+    if s.len() > MAX_NAME {
+        if let Some((i, _)) = s.char_indices().nth(MAX_NAME) {
+            s.truncate(i);
+        }
     }
-    s.chars().take(MAX_NAME).collect()
 }
 
 fn ip_of(ev: &Event, ks: &[phiwatch_event::Key]) -> Option<IpAddr> {
     ks.iter().find_map(|&k| ev.get(k).and_then(|v| v.as_ip()))
 }
 
-fn client_of(ev: &Event) -> Option<String> {
+/// The client of a request: `source.ip`/`client.ip`, else the user name.
+pub(crate) fn client_of(ev: &Event) -> Option<String> {
     ip_of(ev, &[keys::SOURCE_IP, keys::CLIENT_IP])
         .map(|ip| ip.to_string())
-        .or_else(|| text(ev, &[keys::USER_NAME, keys::USER_ID]).map(str::to_string))
+        .or_else(|| first_text(ev, &[keys::USER_NAME, keys::USER_ID]).map(str::to_string))
 }
 
-/// The service a web request went to: the first segment of its path
-/// (`/fhir/Patient/1` → `http /fhir`), so that one failing application on
-/// a shared server is seen apart from the others.
-fn http_service(ev: &Event) -> String {
-    let path = text(ev, &[keys::URL_PATH, keys::URL_ORIGINAL]).unwrap_or("/");
+/// Writes the service a web request went to: the first segment of its
+/// path (`/fhir/Patient/1` → `http /fhir`), so that one failing
+/// application on a shared server is seen apart from the others.
+fn http_service(ev: &Event, out: &mut String) {
+    let path = first_text(ev, &[keys::URL_PATH, keys::URL_ORIGINAL]).unwrap_or("/");
     let path = path.split(['?', '#']).next().unwrap_or("/");
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    out.push_str("http /");
     // Keep it short: the name is attacker-influenced.
-    let first: String = first.chars().take(64).collect();
-    format!("http /{first}")
+    out.extend(first.chars().take(64));
 }
 
 /// The FHIR AuditEvent outcome code (`outcome`, R4; `outcome.code.code`,
 /// R5), if any.
-fn fhir_outcome(ev: &Event) -> Option<i64> {
-    ["outcome", "outcome.code.code"]
+fn fhir_outcome(ev: &Event, raw: &Raw) -> Option<i64> {
+    [raw.outcome, raw.outcome_code]
         .iter()
-        .find_map(|n| ev.get_raw(n).and_then(|v| v.as_i64()))
+        .find_map(|f| f.get(ev).and_then(|v| v.as_i64()))
 }
 
-/// What `ev` says about a service, if anything.
-pub(crate) fn observe(ev: &Event, c: &Config, internal: &[Cidr]) -> Option<Obs> {
+/// What `ev` says about a service, if anything: whether the service failed
+/// to answer, with the server (an address or a host name, `-` when the log
+/// names none) written to `server` and the service on it (`tcp/443`,
+/// `http /fhir`, `fhir`) to `service`.
+pub(crate) fn observe(
+    ev: &Event,
+    c: &Config,
+    internal: &[Cidr],
+    raw: &Raw,
+    server: &mut String,
+    service: &mut String,
+) -> Option<bool> {
+    server.clear();
+    service.clear();
+    let dataset = ev.get(keys::EVENT_DATASET).and_then(|v| v.as_str());
+    // A Zeek connection record carries no HTTP status: straight to its
+    // kind.
+    if dataset == Some("zeek.conn") {
+        return conn(ev, c, internal, raw, server, service);
+    }
     if let Some(status) = ev.get(keys::HTTP_RESPONSE_STATUS_CODE) {
         let status = status.as_i64()?;
         let dst = ip_of(ev, &[keys::DESTINATION_IP, keys::SERVER_IP]);
@@ -118,10 +138,12 @@ pub(crate) fn observe(ev: &Event, c: &Config, internal: &[Cidr]) -> Option<Obs> 
         if dst.is_some_and(|ip| !in_any(internal, ip)) {
             return None;
         }
-        let server = dst
-            .map(|ip| ip.to_string())
-            .or_else(|| {
-                text(
+        match dst {
+            Some(ip) => {
+                let _ = write!(server, "{ip}");
+            }
+            None => server.push_str(
+                first_text(
                     ev,
                     &[
                         keys::URL_DOMAIN,
@@ -130,44 +152,64 @@ pub(crate) fn observe(ev: &Event, c: &Config, internal: &[Cidr]) -> Option<Obs> 
                         keys::OBSERVER_HOSTNAME,
                     ],
                 )
-                .map(str::to_string)
-            })
-            .unwrap_or_else(|| NO_SERVER.to_string());
-        return Some(Obs {
-            server: bounded(server),
-            service: http_service(ev),
-            client: client_of(ev),
-            failed: c.http_failures.iter().any(|&s| i64::from(s) == status),
-        });
+                .unwrap_or(NO_SERVER),
+            ),
+        }
+        bounded(server);
+        http_service(ev, service);
+        return Some(c.http_failures.iter().any(|&s| i64::from(s) == status));
     }
-    let dataset = ev.get(keys::EVENT_DATASET).and_then(|v| v.as_str());
     let module = ev.get(keys::EVENT_MODULE).and_then(|v| v.as_str());
     if dataset == Some("fhir.audit") || module == Some("fhir") {
-        let server = text(
-            ev,
-            &[
-                keys::OBSERVER_HOSTNAME,
-                keys::OBSERVER_NAME,
-                keys::HOST_NAME,
-            ],
-        )
-        .map_or_else(|| NO_SERVER.to_string(), |s| bounded(s.to_string()));
-        let failed = fhir_outcome(ev).is_some_and(|o| c.fhir_failure_outcomes.contains(&o));
-        return Some(Obs {
-            server,
-            service: FHIR_SERVICE.to_string(),
-            client: client_of(ev),
-            failed,
-        });
+        return fhir(ev, c, raw, server, service);
     }
-    let state = match ev.get_raw("conn_state") {
+    conn(ev, c, internal, raw, server, service)
+}
+
+/// A FHIR AuditEvent: the FHIR service of its server.
+fn fhir(
+    ev: &Event,
+    c: &Config,
+    raw: &Raw,
+    server: &mut String,
+    service: &mut String,
+) -> Option<bool> {
+    let name = first_text(
+        ev,
+        &[
+            keys::OBSERVER_HOSTNAME,
+            keys::OBSERVER_NAME,
+            keys::HOST_NAME,
+        ],
+    );
+    match name {
+        Some(n) => {
+            server.push_str(n);
+            bounded(server);
+        }
+        None => server.push_str(NO_SERVER),
+    }
+    service.push_str(FHIR_SERVICE);
+    Some(fhir_outcome(ev, raw).is_some_and(|o| c.fhir_failure_outcomes.contains(&o)))
+}
+
+/// A Zeek connection record to an internal address.
+fn conn(
+    ev: &Event,
+    c: &Config,
+    internal: &[Cidr],
+    raw: &Raw,
+    server: &mut String,
+    service: &mut String,
+) -> Option<bool> {
+    let state = match raw.conn_state.get(ev) {
         Some(ValueRef::Str(s)) => s,
         _ => return None,
     };
     let tcp = ev
         .get(keys::NETWORK_TRANSPORT)
         .and_then(|v| v.as_str())
-        .or_else(|| ev.get_raw("proto").and_then(|v| v.as_str()))
+        .or_else(|| raw.proto.get(ev).and_then(|v| v.as_str()))
         .is_some_and(|p| p.eq_ignore_ascii_case("tcp"));
     if !tcp {
         return None;
@@ -177,10 +219,7 @@ pub(crate) fn observe(ev: &Event, c: &Config, internal: &[Cidr]) -> Option<Obs> 
         return None;
     }
     let port = ev.get(keys::DESTINATION_PORT).and_then(|v| v.as_i64())?;
-    Some(Obs {
-        server: dst.to_string(),
-        service: format!("tcp/{port}"),
-        client: client_of(ev),
-        failed: c.conn_failure_states.iter().any(|s| s == state),
-    })
+    let _ = write!(server, "{dst}");
+    let _ = write!(service, "tcp/{port}");
+    Some(c.conn_failure_states.iter().any(|s| s == state))
 }

@@ -71,7 +71,9 @@
 //!
 //! The three sources see the same outage from different places (the web
 //! server, the application's audit trail, the network), each under its own
-//! (server, service) and each reported once.
+//! (server, service) and each reported once. Events of phiwatch's own
+//! datasets that show no request (DNS, TLS, database, identity logs) are
+//! not looked at ([`Analytic::wants`]): requests are its only clock.
 //!
 //! ```
 //! use phiwatch_analytics::context::Context;
@@ -116,11 +118,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::net::{in_any, Cidr};
-use crate::seen::Ev;
-use crate::state::Bounded;
+use crate::seen::{secs_ns, Ev};
+use crate::state::{alloc_size, Bounded};
 use crate::{Analytic, AnalyticHit, StateError};
-use classify::{observe, Kind, NO_SERVER};
-use service::{Bucket, Outage, Service};
+use classify::{client_of, observe, Kind, Raw, NO_SERVER};
+use service::{Outage, Service};
 
 const NAME: &str = "service-disruption";
 const VERSION: u64 = 1;
@@ -275,14 +277,19 @@ pub struct Counters {
     pub evicted: u64,
 }
 
-type Key = (String, String);
+/// A (server, service) pair.
+type Key = (Box<str>, Box<str>);
 
 /// The service disruption analytic (see the [module docs](self)).
 #[derive(Debug)]
 pub struct Disruption {
     config: Config,
     internal: Vec<Cidr>,
+    raw: Raw,
     services: Bounded<Key, Service>,
+    /// Buffers for the server and service of an event.
+    server: String,
+    service: String,
     /// Newest event time seen (nanoseconds).
     latest: Option<i64>,
     /// Buckets below this index are closed.
@@ -306,7 +313,10 @@ impl Disruption {
     pub fn new(config: Config, ctx: &Context) -> Disruption {
         Disruption {
             internal: ctx.internal.clone(),
+            raw: Raw::new(),
             services: Bounded::new(config.capacity),
+            server: String::new(),
+            service: String::new(),
             latest: None,
             closed_below: None,
             counters: Counters::default(),
@@ -335,7 +345,8 @@ impl Disruption {
         let c = &self.config;
         c.allow_servers.iter().any(|s| s == server)
             || c.allow_services.iter().any(|s| s == service)
-            || server.parse().is_ok_and(|ip| in_any(&c.allow_networks, ip))
+            || (!c.allow_networks.is_empty()
+                && server.parse().is_ok_and(|ip| in_any(&c.allow_networks, ip)))
     }
 
     /// Closes every bucket below `below`, ends outages silent for
@@ -350,7 +361,7 @@ impl Disruption {
             let silent = s.open.is_empty() && now.saturating_sub(s.last_seen) >= gap;
             if silent {
                 if let Some(o) = s.outage.take() {
-                    ended.extend(report(key, s, o, c, &mut counters, false));
+                    ended.extend(report(key, s, *o, c, &mut counters, false));
                 }
             }
         }
@@ -377,11 +388,7 @@ fn close_due(
     counters: &mut Counters,
     ended: &mut Vec<Ended>,
 ) {
-    while let Some(entry) = s.open.first_entry() {
-        if *entry.key() >= below {
-            break;
-        }
-        let b = entry.remove();
+    while let Some(b) = s.pop_before(below) {
         counters.buckets_closed += 1;
         if let Some(o) = s.close(b, c, &mut counters.outages) {
             ended.extend(report(key, s, o, c, counters, false));
@@ -397,15 +404,11 @@ fn close_due(
             && o.bad_buckets >= c.min_buckets
             && o.end_ns.saturating_sub(o.start_ns) >= early
         {
-            let so_far = o.clone();
+            let so_far = (**o).clone();
             o.reported = true;
             ended.extend(report(key, s, so_far, c, counters, true));
         }
     }
-}
-
-fn secs_ns(s: u64) -> i64 {
-    i64::try_from(s).unwrap_or(i64::MAX).saturating_mul(NANOS)
 }
 
 /// Whether an ended outage is critical.
@@ -522,7 +525,7 @@ fn make_hit(
     suppressed: (u64, u64),
     ongoing: bool,
 ) -> AnalyticHit {
-    let (server, service) = key;
+    let (server, service) = (&*key.0, &*key.1);
     let kind = Kind::of_service(service);
     let duration = o.end_ns.saturating_sub(o.start_ns);
     let level = if critical(o, c) {
@@ -564,12 +567,12 @@ fn make_hit(
         Entity::default()
     } else if server.parse::<std::net::IpAddr>().is_ok() {
         Entity {
-            ip: Some(server.clone()),
+            ip: Some(server.to_string()),
             ..Entity::default()
         }
     } else {
         Entity {
-            host: Some(server.clone()),
+            host: Some(server.to_string()),
             ..Entity::default()
         }
     };
@@ -583,25 +586,49 @@ fn make_hit(
         tags: TAGS.iter().map(|s| s.to_string()).collect(),
         metrics: m,
         group: BTreeMap::from([
-            ("server".to_string(), server.clone()),
-            ("service".to_string(), service.clone()),
+            ("server".to_string(), server.to_string()),
+            ("service".to_string(), service.to_string()),
             ("source".to_string(), kind.label().to_string()),
         ]),
         evidence: o.evidence().into_iter().map(Ev::to_pair).collect(),
     }
 }
 
+/// phiwatch's datasets whose events may show a service answering: HTTP
+/// statuses, FHIR AuditEvents, Zeek connection states.
+const SERVICE_DATASETS: &[&str] = &[
+    "web.access",
+    "fhir.audit",
+    "zeek.conn",
+    "zeek.http",
+    "suricata.http",
+];
+
 impl Analytic for Disruption {
     fn name(&self) -> &'static str {
         NAME
     }
 
+    /// Only requests move its clock: datasets of phiwatch's without them
+    /// are passed over.
+    fn wants(&self, dataset: &str) -> bool {
+        crate::seen::wants_dataset(dataset, SERVICE_DATASETS)
+    }
+
     fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {
         self.counters.events += 1;
-        let Some(obs) = observe(ev, &self.config, &self.internal) else {
+        let found = observe(
+            ev,
+            &self.config,
+            &self.internal,
+            &self.raw,
+            &mut self.server,
+            &mut self.service,
+        );
+        let Some(failed) = found else {
             return;
         };
-        if self.allowed(&obs.server, &obs.service) {
+        if self.allowed(&self.server, &self.service) {
             self.counters.allowlisted += 1;
             return;
         }
@@ -617,9 +644,16 @@ impl Analytic for Disruption {
             self.sweep(below, latest, out);
         }
         let idx = t.div_euclid(bucket_ns);
-        let key = (obs.server, obs.service);
+        let (server, service) = (self.server.as_str(), self.service.as_str());
+        let q = (server, service);
+        let is_key = |k: &Key| &*k.0 == server && &*k.1 == service;
         let c = &self.config;
-        let s = self.services.entry(&key, || Service::new(c, t));
+        let (k, s) = self.services.entry_with_key(
+            &q,
+            is_key,
+            || (server.into(), service.into()),
+            || Service::new(c, t),
+        );
         if s.closed_through.is_some_and(|x| idx <= x) {
             self.counters.late += 1;
             return;
@@ -629,25 +663,20 @@ impl Analytic for Disruption {
         let own_below = t
             .saturating_sub(secs_ns(c.grace_secs))
             .div_euclid(bucket_ns);
-        if s.open
-            .first_key_value()
-            .is_some_and(|(k, _)| *k < own_below)
-        {
-            let mut ended = Vec::new();
-            close_due(&key, s, own_below, c, &mut self.counters, &mut ended);
-            self.emit(ended, out);
+        let mut ended = Vec::new();
+        if s.first_open().is_some_and(|k| k < own_below) {
+            close_due(k, s, own_below, c, &mut self.counters, &mut ended);
         }
-        let c = &self.config;
-        let s = self.services.entry(&key, || Service::new(c, t));
         s.last_seen = s.last_seen.max(t);
         self.counters.requests += 1;
-        self.counters.failures += u64::from(obs.failed);
-        s.open.entry(idx).or_insert_with(|| Bucket::new(idx)).add(
-            obs.failed,
-            obs.client.as_deref(),
-            Ev::of(ev),
-            c.max_clients,
-        );
+        self.counters.failures += u64::from(failed);
+        // Only a failure keeps its client.
+        let client = if failed { client_of(ev) } else { None };
+        s.bucket(idx)
+            .add(failed, client.as_deref(), Ev::of(ev), c.max_clients);
+        if !ended.is_empty() {
+            self.emit(ended, out);
+        }
     }
 
     fn finish(&mut self, out: &mut Vec<AnalyticHit>) {
@@ -658,7 +687,7 @@ impl Analytic for Disruption {
         let mut counters = self.counters;
         for (key, s) in self.services.iter_mut() {
             if let Some(o) = s.outage.take() {
-                ended.extend(report(key, s, o, c, &mut counters, true));
+                ended.extend(report(key, s, *o, c, &mut counters, true));
             }
         }
         self.counters = counters;
@@ -666,10 +695,14 @@ impl Analytic for Disruption {
     }
 
     fn memory_bytes(&self) -> usize {
-        self.services
-            .iter()
-            .map(|(k, s)| k.0.capacity() + k.1.capacity() + s.memory_bytes() + 64)
-            .sum::<usize>()
+        self.services.heap_bytes()
+            + self
+                .services
+                .iter()
+                .map(|(k, s)| alloc_size(k.0.len()) + alloc_size(k.1.len()) + s.heap_bytes())
+                .sum::<usize>()
+            + alloc_size(self.server.capacity())
+            + alloc_size(self.service.capacity())
             + std::mem::size_of::<Disruption>()
     }
 
@@ -678,18 +711,25 @@ impl Analytic for Disruption {
     }
 
     fn save(&self) -> serde_json::Value {
-        let mut services: Vec<(String, String, Service)> = self
-            .services
-            .iter()
-            .map(|(k, s)| (k.0.clone(), k.1.clone(), s.clone()))
-            .collect();
-        services.sort_by_key(|x| x.2.last_seen);
-        let saved = Saved {
+        #[derive(Serialize)]
+        struct SavedRef<'a> {
+            version: u64,
+            latest: Option<i64>,
+            closed_below: Option<i64>,
+            counters: Counters,
+            /// Least recently seen first.
+            services: Vec<(&'a str, &'a str, &'a Service)>,
+        }
+        let saved = SavedRef {
             version: VERSION,
             latest: self.latest,
             closed_below: self.closed_below,
             counters: self.counters(),
-            services,
+            services: self
+                .services
+                .iter_oldest_first()
+                .map(|(k, s)| (&*k.0, &*k.1, s))
+                .collect(),
         };
         serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
     }
@@ -699,16 +739,18 @@ impl Analytic for Disruption {
             analytic: NAME,
             reason,
         };
-        let mut saved = Saved::deserialize(state).map_err(|e| invalid(e.to_string()))?;
+        let saved = Saved::deserialize(state).map_err(|e| invalid(e.to_string()))?;
         if saved.version != VERSION {
             return Err(invalid(format!("version {}", saved.version)));
         }
-        // Least recently seen first, so the eviction order survives.
-        saved.services.sort_by_key(|x| x.2.last_seen);
-        let mut services = Bounded::new(self.config.capacity);
-        for (server, service, s) in saved.services {
-            services.entry(&(server, service), || s);
-        }
+        // Saved least recently seen first: the eviction order survives.
+        let mut services = Bounded::from_oldest_first(
+            self.config.capacity,
+            saved
+                .services
+                .into_iter()
+                .map(|(a, b, s)| ((a.into(), b.into()), s)),
+        );
         services.evicted += saved.counters.evicted;
         self.services = services;
         self.latest = saved.latest;

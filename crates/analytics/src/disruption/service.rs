@@ -1,13 +1,12 @@
 //! One service's state: its history of normal buckets, the buckets still
 //! open, and the outage in progress; the judging of a closed bucket.
 
-use std::collections::BTreeMap;
-
 use foldhash::HashSet;
 use serde::{Deserialize, Serialize};
 
 use super::Config;
 use crate::seen::Ev;
+use crate::state::{alloc_size, push_capped};
 use crate::stats::{quantile, Window};
 
 /// Failures kept as evidence from an outage's first bucket.
@@ -57,7 +56,7 @@ impl Ring {
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.items.capacity() * std::mem::size_of::<(u32, u32)>()
+        alloc_size(self.items.capacity() * std::mem::size_of::<(u32, u32)>())
     }
 }
 
@@ -98,9 +97,7 @@ impl Bucket {
                 self.clients.insert(c.to_string());
             }
         }
-        if self.first_fails.len() < FIRST_EVIDENCE {
-            self.first_fails.push(ev);
-        }
+        push_capped(&mut self.first_fails, ev, FIRST_EVIDENCE);
         // Late events within the grace may arrive out of order.
         if self.last_fail.is_none_or(|l| ev.t >= l.t) {
             self.last_fail = Some(ev);
@@ -111,15 +108,20 @@ impl Bucket {
         f64::from(self.failed) / f64::from(self.total.max(1))
     }
 
-    fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Bucket>()
-            + self
-                .clients
-                .iter()
-                .map(|c| c.capacity() + 32)
-                .sum::<usize>()
-            + self.first_fails.capacity() * std::mem::size_of::<Ev>()
+    /// Heap bytes held (the bucket itself excluded).
+    fn heap_bytes(&self) -> usize {
+        set_bytes(&self.clients)
+            + alloc_size(self.first_fails.capacity() * std::mem::size_of::<Ev>())
     }
+}
+
+/// Heap bytes of a set of client names.
+fn set_bytes(s: &HashSet<String>) -> usize {
+    if s.capacity() == 0 {
+        return 0;
+    }
+    alloc_size(s.capacity() * (std::mem::size_of::<String>() + 1) + 16)
+        + s.iter().map(|c| alloc_size(c.capacity())).sum::<usize>()
 }
 
 /// The numbers behind the decision on the bucket that opened an outage.
@@ -299,14 +301,12 @@ impl Outage {
         v
     }
 
+    /// Heap bytes, the outage's own included (it is boxed).
     fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Outage>()
-            + self
-                .clients
-                .iter()
-                .map(|c| c.capacity() + 32)
-                .sum::<usize>()
-            + (self.first.capacity() + self.middle.capacity()) * std::mem::size_of::<Ev>()
+        alloc_size(std::mem::size_of::<Outage>())
+            + set_bytes(&self.clients)
+            + alloc_size(self.first.capacity() * std::mem::size_of::<Ev>())
+            + alloc_size(self.middle.capacity() * std::mem::size_of::<Ev>())
     }
 }
 
@@ -315,11 +315,14 @@ impl Outage {
 pub(crate) struct Service {
     /// Past normal buckets with at least `learn_min_requests` requests.
     pub(crate) history: Ring,
-    /// Buckets still open, by index.
-    pub(crate) open: BTreeMap<i64, Bucket>,
+    /// Buckets still open, oldest first (one or two: the current one and
+    /// the last in its grace period). Saved as a map by index.
+    #[serde(with = "open_buckets")]
+    pub(crate) open: Vec<Bucket>,
     /// The last bucket closed: events of it or earlier are late.
     pub(crate) closed_through: Option<i64>,
-    pub(crate) outage: Option<Outage>,
+    /// The outage in progress (boxed: rare).
+    pub(crate) outage: Option<Box<Outage>>,
     /// End of the last reported outage (nanoseconds).
     pub(crate) last_hit_end: Option<i64>,
     /// Outages not reported since the last hit (suppressed), and their
@@ -334,7 +337,7 @@ impl Service {
     pub(crate) fn new(c: &Config, t: i64) -> Service {
         Service {
             history: Ring::new(c.history),
-            open: BTreeMap::new(),
+            open: Vec::new(),
             closed_through: None,
             outage: None,
             last_hit_end: None,
@@ -357,12 +360,16 @@ impl Service {
             o.healthy(&b);
             let done = o.good_run >= c.recover_buckets;
             self.learn(&b, c);
-            return if done { self.outage.take() } else { None };
+            return if done {
+                self.outage.take().map(|o| *o)
+            } else {
+                None
+            };
         }
         let v = judge(&b, &self.history, c);
         if v.abnormal {
             *opened += 1;
-            self.outage = Some(Outage::open(b, v, c));
+            self.outage = Some(Box::new(Outage::open(b, v, c)));
         } else {
             self.learn(&b, c);
         }
@@ -375,14 +382,56 @@ impl Service {
         }
     }
 
-    pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Service>()
-            + self.history.memory_bytes()
-            + self
-                .open
-                .values()
-                .map(|b| b.memory_bytes() + 16)
-                .sum::<usize>()
-            + self.outage.as_ref().map_or(0, Outage::memory_bytes)
+    /// The oldest open bucket's index.
+    pub(crate) fn first_open(&self) -> Option<i64> {
+        self.open.first().map(|b| b.idx)
+    }
+
+    /// Takes the oldest open bucket when it is before `below`.
+    pub(crate) fn pop_before(&mut self, below: i64) -> Option<Bucket> {
+        if self.first_open()? < below {
+            return Some(self.open.remove(0));
+        }
+        None
+    }
+
+    /// Open bucket `idx`, opened when new.
+    pub(crate) fn bucket(&mut self, idx: i64) -> &mut Bucket {
+        let i = match self.open.binary_search_by_key(&idx, |b| b.idx) {
+            Ok(i) => i,
+            Err(i) => {
+                self.open.reserve_exact(1);
+                self.open.insert(i, Bucket::new(idx));
+                i
+            }
+        };
+        // Invariant: `i` was found or just inserted.
+        &mut self.open[i]
+    }
+
+    /// Heap bytes held (the service itself excluded).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.history.memory_bytes()
+            + alloc_size(self.open.capacity() * std::mem::size_of::<Bucket>())
+            + self.open.iter().map(Bucket::heap_bytes).sum::<usize>()
+            + self.outage.as_deref().map_or(0, Outage::memory_bytes)
+    }
+}
+
+/// Open buckets saved as a map from index to bucket (as first written).
+mod open_buckets {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Bucket;
+
+    pub(super) fn serialize<S: Serializer>(v: &[Bucket], ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_map(v.iter().map(|b| (b.idx, b)))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<Bucket>, D::Error> {
+        let m = BTreeMap::<i64, Bucket>::deserialize(de)?;
+        Ok(m.into_values().collect())
     }
 }

@@ -19,6 +19,13 @@
 //! `high`, `critical` when the burst carried more than
 //! [`Config::critical_bytes`] bytes of query names.
 //!
+//! Only queries move the clock, so the events of phiwatch's own datasets
+//! that never hold one (connections, web, database, identity logs) are not
+//! looked at ([`Analytic::wants`]); any other dataset is. A pair that
+//! queried a few names takes about 300 bytes: only the slots with queries
+//! are kept, and the subdomain hashes in a short list until they are
+//! many.
+//!
 //! ```
 //! use phiwatch_analytics::dns_tunnel::{Config, DnsTunnel};
 //! use phiwatch_analytics::Analytic;
@@ -49,9 +56,11 @@ use phiwatch_event::{keys, Event};
 use phiwatch_finding::{Entity, Level};
 use serde::{Deserialize, Serialize};
 
-use crate::state::Bounded;
+use std::fmt::Write as _;
+
+use crate::state::{alloc_size, Bounded};
 use crate::{Analytic, AnalyticHit, StateError};
-use name::{is_txt, normalize, split, Facts};
+use name::{is_txt, normalize, normalize_into, split, Facts};
 use window::{Burst, DomainWindow, Params, Totals, SLOTS};
 
 use crate::seen::Ev;
@@ -145,7 +154,11 @@ pub struct DnsTunnel {
     allow: HashSet<String>,
     params: Params,
     /// Keyed by `"<client> <domain>"` (a client never holds a space).
-    pairs: Bounded<String, DomainWindow>,
+    pairs: Bounded<Box<str>, DomainWindow>,
+    /// Buffers for the normalized query name and the pair's key, so that
+    /// a query allocates nothing.
+    name_buf: String,
+    key_buf: String,
     /// Latest event time seen (ns).
     clock: i64,
     /// Clock at which the next sweep for quiet bursts runs (ns).
@@ -158,7 +171,7 @@ struct SavedRef<'a> {
     slot_ns: i64,
     clock: i64,
     next_sweep: i64,
-    pairs: &'a Bounded<String, DomainWindow>,
+    pairs: &'a Bounded<Box<str>, DomainWindow>,
 }
 
 /// The saved state, read back.
@@ -167,7 +180,7 @@ struct Saved {
     slot_ns: i64,
     clock: i64,
     next_sweep: i64,
-    pairs: Bounded<String, DomainWindow>,
+    pairs: Bounded<Box<str>, DomainWindow>,
 }
 
 impl DnsTunnel {
@@ -189,6 +202,8 @@ impl DnsTunnel {
         };
         DnsTunnel {
             pairs: Bounded::new(config.capacity),
+            name_buf: String::new(),
+            key_buf: String::new(),
             allow,
             params,
             clock: i64::MIN,
@@ -240,7 +255,7 @@ impl DnsTunnel {
                 .burst
                 .take_if(|b| all || b.last_qualifying_ns < quiet_before)
             {
-                hits.push(make_hit(&self.config, key, b));
+                hits.push(make_hit(&self.config, key, *b));
             }
         }
         self.pairs
@@ -262,14 +277,18 @@ fn judge(t: &Totals, c: &Config) -> (bool, bool) {
     (by_names, by_txt)
 }
 
-/// The client of a DNS event: `source.ip`, else `host.name`, else `-`.
-fn client_of(ev: &Event) -> String {
+/// Writes the client of a DNS event to `out`: `source.ip`, else
+/// `host.name` (spaces as `_`), else `-`.
+fn client_of(ev: &Event, out: &mut String) {
     if let Some(ip) = ev.get(keys::SOURCE_IP).and_then(|v| v.as_ip()) {
-        return ip.to_string();
+        let _ = write!(out, "{ip}");
+        return;
     }
     match ev.get(keys::HOST_NAME).and_then(|v| v.as_str()) {
-        Some(h) if !h.trim().is_empty() => h.trim().replace(' ', "_"),
-        _ => "-".to_string(),
+        Some(h) if !h.trim().is_empty() => {
+            out.extend(h.trim().chars().map(|c| if c == ' ' { '_' } else { c }));
+        }
+        _ => out.push('-'),
     }
 }
 
@@ -339,81 +358,60 @@ fn make_hit(c: &Config, key: &str, b: Burst) -> AnalyticHit {
     }
 }
 
+/// phiwatch's datasets whose events may carry `dns.question.name` (Windows
+/// DNS queries among them).
+const DNS_DATASETS: &[&str] = &[
+    "zeek.dns",
+    "suricata.dns",
+    "windows.application",
+    "windows.other",
+    "windows.powershell",
+    "windows.security",
+    "windows.sysmon",
+    "windows.system",
+];
+
 impl Analytic for DnsTunnel {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    /// Only queries move its clock: datasets of phiwatch's without them
+    /// are passed over.
+    fn wants(&self, dataset: &str) -> bool {
+        crate::seen::wants_dataset(dataset, DNS_DATASETS)
     }
 
     fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {
         let Some(raw) = ev.get(keys::DNS_QUESTION_NAME).and_then(|v| v.as_str()) else {
             return;
         };
-        let Some(name) = normalize(raw) else { return };
-        if (self.config.skip_reverse && (name == "arpa" || name.ends_with(".arpa")))
-            || self.allowed(&name)
-        {
-            return;
+        let mut name = std::mem::take(&mut self.name_buf);
+        let mut key = std::mem::take(&mut self.key_buf);
+        if normalize_into(raw, &mut name) {
+            self.query(ev, &name, &mut key, out);
         }
-        let t = ev.time().as_nanos();
-        self.clock = self.clock.max(t);
-        if self.clock >= self.next_sweep {
-            self.sweep(false, out);
-            self.next_sweep = self.clock.saturating_add(self.params.slot_ns);
-        }
-        let parts = split(&name);
-        let facts = Facts::of(&name, parts, is_txt(ev.get(keys::DNS_QUESTION_TYPE)));
-        let key = format!("{} {}", client_of(ev), parts.base);
-        let suppress_ns = self.suppress_ns();
-        let w = self.pairs.entry(&key, DomainWindow::new);
-        // A burst whose pair went quiet closes before this query counts.
-        if let Some(b) = w
-            .burst
-            .take_if(|b| t.saturating_sub(b.last_qualifying_ns) > suppress_ns)
-        {
-            out.push(make_hit(&self.config, &key, b));
-        }
-        let added = w.add(t, &facts, Ev::of(ev), self.params);
-        if let Some(b) = &mut w.burst {
-            b.totals.add(&facts, t);
-            b.totals.distinct += added;
-            if b.evidence.len() < self.params.evidence {
-                b.evidence.push(Ev::of(ev));
-            }
-        }
-        let totals = w.totals();
-        let (by_names, by_txt) = judge(&totals, &self.config);
-        if !(by_names || by_txt) {
-            return;
-        }
-        match &mut w.burst {
-            Some(b) => {
-                b.last_qualifying_ns = b.last_qualifying_ns.max(t);
-                b.peak_distinct = b.peak_distinct.max(totals.distinct);
-                b.by_names |= by_names;
-                b.by_txt |= by_txt;
-            }
-            None => {
-                w.burst = Some(Burst {
-                    evidence: w.evidence(self.params.evidence),
-                    last_qualifying_ns: t,
-                    peak_distinct: totals.distinct,
-                    by_names,
-                    by_txt,
-                    totals,
-                });
-            }
-        }
+        self.name_buf = name;
+        self.key_buf = key;
     }
-
     fn finish(&mut self, out: &mut Vec<AnalyticHit>) {
         self.sweep(true, out);
     }
 
     fn memory_bytes(&self) -> usize {
-        self.pairs
-            .iter()
-            .map(|(k, w)| k.capacity() + w.memory_bytes() + 16)
-            .sum::<usize>()
+        self.pairs.heap_bytes()
+            + self
+                .pairs
+                .iter()
+                .map(|(k, w)| alloc_size(k.len()) + w.heap_bytes())
+                .sum::<usize>()
+            + self
+                .allow
+                .iter()
+                .map(|d| alloc_size(d.capacity()) + 32)
+                .sum::<usize>()
+            + alloc_size(self.name_buf.capacity())
+            + alloc_size(self.key_buf.capacity())
             + std::mem::size_of::<DnsTunnel>()
     }
 
@@ -449,6 +447,71 @@ impl Analytic for DnsTunnel {
         self.next_sweep = s.next_sweep;
         self.pairs = s.pairs;
         Ok(())
+    }
+}
+
+impl DnsTunnel {
+    /// One query for the normalized `name`; `key` is a buffer for the
+    /// pair's key.
+    fn query(&mut self, ev: &Event, name: &str, key: &mut String, out: &mut Vec<AnalyticHit>) {
+        if (self.config.skip_reverse && (name == "arpa" || name.ends_with(".arpa")))
+            || self.allowed(name)
+        {
+            return;
+        }
+        let t = ev.time().as_nanos();
+        self.clock = self.clock.max(t);
+        if self.clock >= self.next_sweep {
+            self.sweep(false, out);
+            self.next_sweep = self.clock.saturating_add(self.params.slot_ns);
+        }
+        let parts = split(name);
+        let facts = Facts::of(name, parts, is_txt(ev.get(keys::DNS_QUESTION_TYPE)));
+        key.clear();
+        client_of(ev, key);
+        key.push(' ');
+        key.push_str(parts.base);
+        let key = key.as_str();
+        let suppress_ns = self.suppress_ns();
+        let w = self.pairs.entry_by(key, || key.into(), DomainWindow::new);
+        // A burst whose pair went quiet closes before this query counts.
+        if let Some(b) = w
+            .burst
+            .take_if(|b| t.saturating_sub(b.last_qualifying_ns) > suppress_ns)
+        {
+            out.push(make_hit(&self.config, key, *b));
+        }
+        let added = w.add(t, &facts, Ev::of(ev), self.params);
+        if let Some(b) = &mut w.burst {
+            b.totals.add(&facts, t);
+            b.totals.distinct += added;
+            if b.evidence.len() < self.params.evidence {
+                b.evidence.push(Ev::of(ev));
+            }
+        }
+        let totals = w.totals();
+        let (by_names, by_txt) = judge(&totals, &self.config);
+        if !(by_names || by_txt) {
+            return;
+        }
+        match &mut w.burst {
+            Some(b) => {
+                b.last_qualifying_ns = b.last_qualifying_ns.max(t);
+                b.peak_distinct = b.peak_distinct.max(totals.distinct);
+                b.by_names |= by_names;
+                b.by_txt |= by_txt;
+            }
+            None => {
+                w.burst = Some(Box::new(Burst {
+                    evidence: w.evidence(self.params.evidence),
+                    last_qualifying_ns: t,
+                    peak_distinct: totals.distinct,
+                    by_names,
+                    by_txt,
+                    totals,
+                }));
+            }
+        }
     }
 }
 

@@ -48,11 +48,17 @@ pub(crate) fn split(name: &str) -> Split<'_> {
 /// Lower-cases a name and drops surrounding dots and whitespace; None when
 /// nothing is left.
 pub(crate) fn normalize(name: &str) -> Option<String> {
+    let mut out = String::new();
+    normalize_into(name, &mut out).then_some(out)
+}
+
+/// [`normalize`] into `out` (cleared first); whether anything is left.
+pub(crate) fn normalize_into(name: &str, out: &mut String) -> bool {
+    out.clear();
     let n = name.trim().trim_matches('.');
-    if n.is_empty() {
-        return None;
-    }
-    Some(n.to_ascii_lowercase())
+    out.push_str(n);
+    out.make_ascii_lowercase();
+    !n.is_empty()
 }
 
 /// What one query contributes to a window.

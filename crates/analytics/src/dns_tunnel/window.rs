@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::name::Facts;
 use crate::seen::Ev;
+use crate::state::{alloc_size, push_capped};
 
 /// Slots per window: the window slides in steps of a sixth of its length.
 pub(crate) const SLOTS: i64 = 6;
@@ -145,26 +146,127 @@ pub(crate) struct Params {
     pub evidence: usize,
 }
 
+/// Subdomain hashes and the newest slot each was seen in: a short list,
+/// a hash map past [`SMALL_SEEN`] (most pairs query a handful of names).
+/// Saved as a map, hash to slot.
+#[derive(Clone, Debug, PartialEq)]
+enum Seen {
+    Small(Vec<(u64, i64)>),
+    Big(HashMap<u64, i64>),
+}
+
+/// Hashes held in a list before a map.
+const SMALL_SEEN: usize = 16;
+
+impl Default for Seen {
+    fn default() -> Seen {
+        Seen::Small(Vec::new())
+    }
+}
+
+impl Seen {
+    fn len(&self) -> usize {
+        match self {
+            Seen::Small(v) => v.len(),
+            Seen::Big(m) => m.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get_mut(&mut self, h: u64) -> Option<&mut i64> {
+        match self {
+            Seen::Small(v) => v.iter_mut().find(|e| e.0 == h).map(|e| &mut e.1),
+            Seen::Big(m) => m.get_mut(&h),
+        }
+    }
+
+    /// Adds a hash not held yet.
+    fn insert(&mut self, h: u64, slot: i64) {
+        match self {
+            Seen::Small(v) if v.len() < SMALL_SEEN => {
+                push_capped(v, (h, slot), SMALL_SEEN);
+            }
+            Seen::Small(v) => {
+                let mut m: HashMap<u64, i64> = v.iter().copied().collect();
+                m.insert(h, slot);
+                *self = Seen::Big(m);
+            }
+            Seen::Big(m) => {
+                m.insert(h, slot);
+            }
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(u64, i64) -> bool) {
+        match self {
+            Seen::Small(v) => v.retain(|e| keep(e.0, e.1)),
+            Seen::Big(m) => m.retain(|h, s| keep(*h, *s)),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Seen::Small(v) => alloc_size(v.capacity() * size_of::<(u64, i64)>()),
+            Seen::Big(m) => alloc_size(m.capacity() * (size_of::<(u64, i64)>() + 1) + 16),
+        }
+    }
+}
+
+impl Serialize for Seen {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Seen::Small(v) => ser.collect_map(v.iter().map(|(h, s)| (h, s))),
+            Seen::Big(m) => ser.collect_map(m.iter()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Seen {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let m = HashMap::<u64, i64>::deserialize(de)?;
+        Ok(if m.len() <= SMALL_SEEN {
+            Seen::Small(m.into_iter().collect())
+        } else {
+            Seen::Big(m)
+        })
+    }
+}
+
+/// The live slots of a saved window (the first layout also saved empty
+/// ones, numbered `i64::MIN`).
+fn live_slots<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Vec<Slot>, D::Error> {
+    let mut v = Vec::<Slot>::deserialize(de)?;
+    v.retain(|s| s.idx != i64::MIN);
+    v.truncate(SLOTS as usize);
+    Ok(v)
+}
+
 /// One (client, domain) pair's state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DomainWindow {
     /// Newest slot number seen; `i64::MIN` before the first query.
     newest: i64,
+    /// The slots with queries (at most [`SLOTS`], any order): a pair that
+    /// queries once holds one.
+    #[serde(deserialize_with = "live_slots")]
     slots: Vec<Slot>,
     /// Subdomain hash → newest slot number it was seen in. Holds only the
     /// hashes whose low `level` bits are zero (adaptive sampling).
-    seen: HashMap<u64, i64>,
+    seen: Seen,
     level: u32,
-    /// The open burst, if any.
-    pub burst: Option<Burst>,
+    /// The open burst, if any (boxed: rare).
+    pub burst: Option<Box<Burst>>,
 }
 
 impl DomainWindow {
     pub(crate) fn new() -> DomainWindow {
         DomainWindow {
             newest: i64::MIN,
-            slots: vec![Slot::default(); SLOTS as usize],
-            seen: HashMap::default(),
+            slots: Vec::new(),
+            seen: Seen::default(),
             level: 0,
             burst: None,
         }
@@ -185,15 +287,21 @@ impl DomainWindow {
 
     fn expire(&mut self) {
         let from = self.live_from();
-        for s in &mut self.slots {
-            if s.idx < from && s.idx != i64::MIN {
-                *s = Slot::default();
-            }
-        }
-        self.seen.retain(|_, last| *last >= from);
+        self.slots.retain(|s| s.idx >= from);
+        self.seen.retain(|_, last| last >= from);
         if self.seen.is_empty() {
             self.level = 0;
         }
+    }
+
+    /// The live slots in the order of their place in a ring of [`SLOTS`]
+    /// (the order the first layout summed them in, so that sums of floats
+    /// come out the same).
+    fn in_ring_order(&self) -> Vec<&Slot> {
+        let from = self.live_from();
+        let mut v: Vec<&Slot> = self.slots.iter().filter(|s| s.idx >= from).collect();
+        v.sort_by_key(|s| s.idx.rem_euclid(SLOTS));
+        v
     }
 
     /// Adds one query at `t`; returns the distinct subdomains it adds
@@ -206,23 +314,28 @@ impl DomainWindow {
             self.expire();
         }
         let idx = e.max(self.live_from());
-        let slot = &mut self.slots[idx.rem_euclid(SLOTS) as usize];
-        if slot.idx != idx {
-            *slot = Slot {
-                idx,
-                ..Slot::default()
-            };
-        }
-        slot.totals.add(f, t);
-        if slot.evidence.len() < p.evidence {
-            slot.evidence.push(ev);
+        let i = match self.slots.iter().position(|s| s.idx == idx) {
+            Some(i) => i,
+            None => {
+                // At most SLOTS live slots: grown one at a time.
+                self.slots.reserve_exact(1);
+                self.slots.push(Slot {
+                    idx,
+                    ..Slot::default()
+                });
+                self.slots.len() - 1
+            }
+        };
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.totals.add(f, t);
+            push_capped(&mut slot.evidence, ev, p.evidence);
         }
         let Some(h) = f.hash else { return 0 };
         if !self.admitted(h) {
             return 0;
         }
         let weight = 1u64 << self.level;
-        let added = match self.seen.get_mut(&h) {
+        let added = match self.seen.get_mut(h) {
             Some(last) => {
                 *last = (*last).max(idx);
                 0
@@ -245,9 +358,8 @@ impl DomainWindow {
 
     /// Counters over the live slots, with the distinct-subdomain estimate.
     pub(crate) fn totals(&self) -> Totals {
-        let from = self.live_from();
         let mut t = Totals::default();
-        for s in self.slots.iter().filter(|s| s.idx >= from) {
+        for s in self.in_ring_order() {
             t.merge(&s.totals);
         }
         t.distinct = (self.seen.len() as u64) << self.level;
@@ -256,11 +368,9 @@ impl DomainWindow {
 
     /// The window's first `n` events, oldest first.
     pub(crate) fn evidence(&self, n: usize) -> Vec<Ev> {
-        let from = self.live_from();
         let mut v: Vec<Ev> = self
-            .slots
-            .iter()
-            .filter(|s| s.idx >= from)
+            .in_ring_order()
+            .into_iter()
             .flat_map(|s| s.evidence.iter().copied())
             .collect();
         v.sort_by_key(|e| (e.t, e.source, e.record, e.offset));
@@ -274,21 +384,20 @@ impl DomainWindow {
         self.seen.len()
     }
 
-    /// Approximate heap and inline bytes.
-    pub(crate) fn memory_bytes(&self) -> usize {
+    /// Heap bytes held (the window itself, inline in its map, excluded).
+    pub(crate) fn heap_bytes(&self) -> usize {
         let ev = size_of::<Ev>();
         let slots: usize = self
             .slots
             .iter()
-            .map(|s| size_of::<Slot>() + s.evidence.capacity() * ev)
+            .map(|s| alloc_size(s.evidence.capacity() * ev))
             .sum();
-        let burst = self
-            .burst
-            .as_ref()
-            .map_or(0, |b| size_of::<Burst>() + b.evidence.capacity() * ev);
-        size_of::<DomainWindow>()
+        let burst = self.burst.as_ref().map_or(0, |b| {
+            alloc_size(size_of::<Burst>()) + alloc_size(b.evidence.capacity() * ev)
+        });
+        alloc_size(self.slots.capacity() * size_of::<Slot>())
             + slots
-            + self.seen.capacity() * (size_of::<(u64, i64)>() + 1)
+            + self.seen.heap_bytes()
             + burst
     }
 }

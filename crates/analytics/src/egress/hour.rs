@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::Config;
 use crate::seen::Ev;
-use crate::stats::Window;
+use crate::state::{alloc_size, SmallMap};
+use crate::stats::{Sorted, Window};
 
 /// Nanoseconds in an hour.
 pub(crate) const HOUR_NS: i64 = 3_600 * 1_000_000_000;
@@ -38,7 +38,7 @@ pub(crate) struct Bucket {
     pub(crate) first_ns: i64,
     pub(crate) last_ns: i64,
     /// Per destination, at most [`Config::max_destinations`].
-    pub(crate) dests: HashMap<IpAddr, Dest>,
+    pub(crate) dests: SmallMap<IpAddr, Dest>,
     /// Destinations past the cap: bytes in `out` but not in `dests`.
     pub(crate) untracked: u64,
     /// Bytes sent to popular destinations (taken out of `out` when the hour
@@ -67,7 +67,7 @@ impl Bucket {
             connections: 0,
             first_ns: t,
             last_ns: t,
-            dests: HashMap::default(),
+            dests: SmallMap::default(),
             untracked: 0,
             popular: 0,
         }
@@ -87,7 +87,7 @@ impl Bucket {
             self.untracked = self.untracked.saturating_add(c.out);
             return;
         }
-        let d = self.dests.entry(c.dst).or_insert(Dest {
+        let d = self.dests.get_or_insert_with(c.dst, || Dest {
             out: 0,
             inb: 0,
             first: c.ev,
@@ -105,9 +105,9 @@ impl Bucket {
         v
     }
 
+    /// Heap bytes, the bucket's own included (it is boxed).
     pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Bucket>()
-            + self.dests.capacity() * (std::mem::size_of::<(IpAddr, Dest)>() + 8)
+        alloc_size(std::mem::size_of::<Bucket>()) + self.dests.heap_bytes()
     }
 }
 
@@ -119,7 +119,8 @@ pub(crate) struct Source {
     pub(crate) history: Window,
     /// Past totals of each hour of the week (0 = Monday 00:00 UTC).
     pub(crate) week: BTreeMap<u8, Window>,
-    pub(crate) open: Option<Bucket>,
+    /// The open hour (boxed: idle sources hold none).
+    pub(crate) open: Option<Box<Bucket>>,
 }
 
 impl Source {
@@ -143,15 +144,15 @@ impl Source {
             .push(bytes as f64);
     }
 
-    pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Source>()
-            + self.history.len() * 8
+    /// Heap bytes held (the source itself excluded).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.history.heap_bytes()
             + self
                 .week
                 .values()
-                .map(|w| w.len() * 8 + std::mem::size_of::<Window>() + 16)
+                .map(|w| w.heap_bytes() + std::mem::size_of::<Window>() + 8)
                 .sum::<usize>()
-            + self.open.as_ref().map_or(0, Bucket::memory_bytes)
+            + self.open.as_deref().map_or(0, Bucket::memory_bytes)
     }
 }
 
@@ -172,12 +173,14 @@ pub(crate) struct Peers {
 }
 
 impl Peers {
+    /// By selection: the peers hold thousands of hours.
     pub(crate) fn of(w: &Window) -> Peers {
+        let mut s = w.selector();
         Peers {
             n: w.len(),
-            median: w.median().unwrap_or(0.0),
-            mad: w.mad().unwrap_or(0.0),
-            q99: w.quantile(0.99).unwrap_or(0.0),
+            median: s.median().unwrap_or(0.0),
+            mad: s.mad().unwrap_or(0.0),
+            q99: s.quantile(0.99).unwrap_or(0.0),
         }
     }
 }
@@ -188,8 +191,9 @@ pub(crate) struct Verdict {
     pub(crate) metrics: BTreeMap<String, f64>,
 }
 
-/// Robust z of `v` against `w` (spread floor `floor`), 0 when empty.
-fn z_of(w: &Window, v: f64, floor: f64) -> f64 {
+/// Robust z of `v` against sorted values (spread floor `floor`), 0 when
+/// empty.
+fn z_of(w: &Sorted, v: f64, floor: f64) -> f64 {
     w.robust_z(v, floor).unwrap_or(0.0)
 }
 
@@ -199,13 +203,18 @@ pub(crate) fn judge(c: &Config, b: &Bucket, s: &Source, p: &Peers) -> Verdict {
     let bytes = b.out as f64;
     let floor = c.z_floor_bytes as f64;
     let ratio = bytes / (b.inb.max(1) as f64);
-    let own_n = s.history.len();
-    let own_q99 = s.history.quantile(0.99).unwrap_or(0.0);
-    let own_z = z_of(&s.history, bytes, floor);
-    let empty = Window::new(1);
-    let week = s.week.get(&hour_of_week(b.hour)).unwrap_or(&empty);
+    // One sort per baseline for all its numbers.
+    let own = s.history.sorted();
+    let own_n = own.len();
+    let own_q99 = own.quantile(0.99).unwrap_or(0.0);
+    let own_z = z_of(&own, bytes, floor);
+    let week = s
+        .week
+        .get(&hour_of_week(b.hour))
+        .map(Window::sorted)
+        .unwrap_or_default();
     let week_q99 = week.quantile(0.99).unwrap_or(0.0);
-    let week_z = z_of(week, bytes, floor);
+    let week_z = z_of(&week, bytes, floor);
     let week_used = week.len() >= c.min_week_samples;
     let peer_spread = (p.mad * 1.4826).max(floor).max(f64::MIN_POSITIVE);
     let peer_z = if p.n == 0 {
@@ -239,8 +248,8 @@ pub(crate) fn judge(c: &Config, b: &Bucket, s: &Source, p: &Peers) -> Verdict {
         ("destinations", b.dests.len() as f64),
         ("untracked_bytes", b.untracked as f64),
         ("own_samples", own_n as f64),
-        ("own_median", s.history.median().unwrap_or(0.0)),
-        ("own_mad", s.history.mad().unwrap_or(0.0)),
+        ("own_median", own.median().unwrap_or(0.0)),
+        ("own_mad", own.mad().unwrap_or(0.0)),
         ("own_q99", own_q99),
         ("own_z", own_z),
         ("week_samples", week.len() as f64),

@@ -76,8 +76,8 @@ use phiwatch_finding::{Entity, Level};
 use serde::{Deserialize, Serialize};
 
 pub use crate::net::Cidr;
-use crate::state::Bounded;
-use crate::stats::Window;
+use crate::state::{alloc_size, push_capped, Bounded};
+use crate::stats::{human_bytes as human, Window};
 use crate::{Analytic, AnalyticHit, StateError};
 use hour::{judge, Bucket, Conn, Peers, Source, HOUR_NS};
 
@@ -296,7 +296,7 @@ impl Egress {
         }
         let seen = self.popular.entry(&network(dst), Vec::new);
         if seen.len() < need && !seen.contains(&src) {
-            seen.push(src);
+            push_capped(seen, src, need);
         }
     }
 
@@ -315,7 +315,7 @@ impl Egress {
         let mut closed: Vec<(IpAddr, Bucket)> = Vec::new();
         for (ip, s) in self.sources.iter_mut() {
             if let Some(b) = s.open.take_if(|b| b.hour < hour) {
-                closed.push((*ip, b));
+                closed.push((*ip, *b));
             }
         }
         if closed.is_empty() {
@@ -364,15 +364,6 @@ fn network(ip: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(
             u128::from(v6) & !((1u128 << 80) - 1),
         )),
-    }
-}
-
-fn human(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b >= 1e9 {
-        format!("{:.1} GB", b / 1e9)
-    } else {
-        format!("{:.0} MB", b / 1e6)
     }
 }
 
@@ -456,7 +447,7 @@ impl Analytic for Egress {
         let source = self.sources.entry(&src, || Source::new(&self.config));
         source
             .open
-            .get_or_insert_with(|| Bucket::new(hour, conn.t))
+            .get_or_insert_with(|| Box::new(Bucket::new(hour, conn.t)))
             .add(&conn, max);
     }
 
@@ -465,12 +456,19 @@ impl Analytic for Egress {
     }
 
     fn memory_bytes(&self) -> usize {
-        self.sources
-            .iter()
-            .map(|(_, s)| s.memory_bytes() + 48)
-            .sum::<usize>()
-            + self.peers.len() * 8
-            + self.popular.len() * (48 + self.config.popular_sources.min(8) * 17)
+        self.sources.heap_bytes()
+            + self
+                .sources
+                .iter()
+                .map(|(_, s)| s.heap_bytes())
+                .sum::<usize>()
+            + self.peers.heap_bytes()
+            + self.popular.heap_bytes()
+            + self
+                .popular
+                .iter()
+                .map(|(_, v)| alloc_size(v.capacity() * std::mem::size_of::<IpAddr>()))
+                .sum::<usize>()
             + std::mem::size_of::<Egress>()
     }
 

@@ -7,23 +7,10 @@ use phiwatch_event::Timestamp;
 use phiwatch_finding::{Entity, Level};
 
 use super::pair::{Hour, Verdict, HOUR_NS};
-use super::{Config, Key, NAME};
+use super::{Config, NAME};
 use crate::seen::Ev;
+use crate::stats::human_bytes as human;
 use crate::AnalyticHit;
-
-/// Bytes for people, in decimal units.
-fn human(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b >= 1e9 {
-        format!("{:.1} GB", b / 1e9)
-    } else if b >= 1e6 {
-        format!("{:.0} MB", b / 1e6)
-    } else if b >= 1e3 {
-        format!("{:.0} kB", b / 1e3)
-    } else {
-        format!("{bytes} bytes")
-    }
-}
 
 /// The numbers behind a hit, and every threshold.
 fn metrics(h: &Hour, v: &Verdict, suppressed: [u64; 3], c: &Config) -> BTreeMap<String, f64> {
@@ -70,7 +57,7 @@ fn metrics(h: &Hour, v: &Verdict, suppressed: [u64; 3], c: &Config) -> BTreeMap<
 
 /// One line for people: what was read, how much, against what usual, and
 /// the notes (never an object key: keys may name patients).
-fn title(key: &Key, h: &Hour, v: &Verdict, notes: &str) -> String {
+fn title(key: (&str, &str), h: &Hour, v: &Verdict, notes: &str) -> String {
     let (principal, bucket) = key;
     let volume = v.by_bytes || v.by_objects;
     let start = Timestamp::from_nanos(h.idx.saturating_mul(HOUR_NS));
@@ -86,7 +73,7 @@ fn title(key: &Key, h: &Hour, v: &Verdict, notes: &str) -> String {
             h.objects(),
             start.to_rfc3339()
         )
-    } else if h.copy_to.is_some() {
+    } else if h.copy_to().is_some() {
         format!(
             "Cloud objects copied to another account: {principal} copied from bucket {bucket} in the hour from {}{notes}",
             start.to_rfc3339()
@@ -102,7 +89,7 @@ fn title(key: &Key, h: &Hour, v: &Verdict, notes: &str) -> String {
 }
 
 pub(super) fn make_hit(
-    key: &Key,
+    key: (&str, &str),
     h: &Hour,
     v: &Verdict,
     level: Level,
@@ -113,22 +100,22 @@ pub(super) fn make_hit(
     let start = Timestamp::from_nanos(h.idx.saturating_mul(HOUR_NS));
     let mut notes = Vec::new();
     let mut group = BTreeMap::from([
-        ("principal".to_string(), principal.clone()),
-        ("bucket".to_string(), bucket.clone()),
+        ("principal".to_string(), principal.to_string()),
+        ("bucket".to_string(), bucket.to_string()),
     ]);
     let mut tags: Vec<String> = vec!["attack.collection".into(), "attack.t1530".into()];
-    if let Some(n) = &h.new_source {
+    if let Some(n) = h.new_source() {
         notes.push(format!("from new external address {}", n.what));
         group.insert("source_ip".into(), n.what.clone());
     }
-    if let Some(n) = &h.foreign {
+    if let Some(n) = h.foreign() {
         notes.push(format!("by another account ({})", n.what));
         group.insert("account".into(), n.what.clone());
     }
-    if h.new_source.is_some() || h.foreign.is_some() {
+    if h.new_source().is_some() || h.foreign().is_some() {
         tags.extend(["attack.initial_access".into(), "attack.t1078.004".into()]);
     }
-    if let Some(n) = &h.copy_to {
+    if let Some(n) = h.copy_to() {
         notes.push(format!("{} copied to {}", h.copies_out, n.what));
         group.insert("destination".into(), n.what.clone());
         tags.extend(["attack.exfiltration".into(), "attack.t1537".into()]);
@@ -140,10 +127,9 @@ pub(super) fn make_hit(
     };
     let title = title(key, h, v, &notes);
     let ip = h
-        .new_source
-        .as_ref()
+        .new_source()
         .map(|n| n.what.clone())
-        .or_else(|| h.source_ip.clone());
+        .or_else(|| h.source_ip.map(|ip| ip.to_string()));
     let evidence: Vec<Ev> = h.evidence();
     AnalyticHit {
         analytic: NAME,
@@ -156,7 +142,7 @@ pub(super) fn make_hit(
             .last()
             .map_or(start, |e| Timestamp::from_nanos(e.t)),
         entity: Entity {
-            user: (principal != "-").then(|| principal.clone()),
+            user: (principal != "-").then(|| principal.to_string()),
             ip,
             ..Entity::default()
         },

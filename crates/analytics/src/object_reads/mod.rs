@@ -62,7 +62,8 @@
 //! counted in the next hit (`suppressed_hours`, `suppressed_bytes`,
 //! `suppressed_objects`). Allowlisted principals, buckets and pairs are
 //! never reported but feed the baselines. Every threshold is in the hit's
-//! metrics.
+//! metrics. Only CloudTrail (and datasets phiwatch does not know) is looked
+//! at ([`Analytic::wants`]).
 //!
 //! ```
 //! use phiwatch_analytics::context::Context;
@@ -109,17 +110,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::net::{in_any, Cidr};
-use crate::seen::Ev;
-use crate::state::Bounded;
+use crate::seen::{secs_ns, Ev};
+use crate::state::{alloc_size, Bounded};
 use crate::stats::Window;
 use crate::{Analytic, AnalyticHit, StateError};
 use hit::make_hit;
 use pair::{judge, network_of, Hour, Noted, Pair, Peers, Sources, HOUR_NS};
-use read::{call_of, Call, From, Read};
+use read::{call_of, Call, From, Raw, Read};
 
 const NAME: &str = "object-reads";
-const VERSION: u64 = 1;
-const NANOS: i64 = 1_000_000_000;
+/// Version of the saved state (2: compact hours and networks).
+const VERSION: u64 = 2;
 
 /// A (principal, bucket) pair allowed to read in bulk.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -278,7 +279,13 @@ pub struct Counters {
     pub evicted_principals: u64,
 }
 
-type Key = (String, String);
+/// A (principal, bucket) pair.
+type Key = (Box<str>, Box<str>);
+
+/// Recognizes the pair (`principal`, `bucket`).
+fn is_pair<'a>(principal: &'a str, bucket: &'a str) -> impl Fn(&Key) -> bool + 'a {
+    move |k| &*k.0 == principal && &*k.1 == bucket
+}
 
 /// The cloud object reads analytic (see the [module docs](self)).
 #[derive(Debug)]
@@ -289,7 +296,8 @@ pub struct ObjectReads {
     allow_buckets: HashSet<String>,
     allow_pairs: HashSet<Key>,
     pairs: Bounded<Key, Pair>,
-    sources: Bounded<String, Sources>,
+    sources: Bounded<Box<str>, Sources>,
+    raw: Raw,
     peer_bytes: Window,
     peer_objects: Window,
     latest: Option<i64>,
@@ -321,10 +329,11 @@ impl ObjectReads {
             allow_pairs: config
                 .allow_pairs
                 .iter()
-                .map(|p| (p.principal.clone(), p.bucket.clone()))
+                .map(|p| (p.principal.as_str().into(), p.bucket.as_str().into()))
                 .collect(),
             pairs: Bounded::new(config.capacity),
             sources: Bounded::new(config.capacity),
+            raw: Raw::new(),
             peer_bytes: Window::new(config.peer_history),
             peer_objects: Window::new(config.peer_history),
             latest: None,
@@ -355,16 +364,13 @@ impl ObjectReads {
         let mut learned: Vec<(i64, Key, u64, u64)> = Vec::new();
         let mut hits = Vec::new();
         for (key, p) in self.pairs.iter_mut() {
-            while let Some(e) = p.open.first_entry() {
-                if *e.key() >= below {
-                    break;
-                }
-                let h = e.remove();
+            while let Some(h) = p.pop_before(below) {
                 self.counters.hours_closed += 1;
-                let allowed = self.allow_principals.contains(&key.0)
-                    || self.allow_buckets.contains(&key.1)
+                let allowed = self.allow_principals.contains(&*key.0)
+                    || self.allow_buckets.contains(&*key.1)
                     || self.allow_pairs.contains(key);
-                if let Some(hit) = close_hour(key, p, &h, peers, c, allowed, &mut self.counters) {
+                let k = (&*key.0, &*key.1);
+                if let Some(hit) = close_hour(k, p, &h, peers, c, allowed, &mut self.counters) {
                     hits.push(hit);
                 }
                 learned.push((h.idx, key.clone(), h.bytes, h.objects()));
@@ -384,29 +390,37 @@ impl ObjectReads {
     }
 
     /// Closes the hours of one pair below `below`.
-    fn close_pair(&mut self, key: &Key, below: i64, out: &mut Vec<AnalyticHit>) {
+    fn close_pair(
+        &mut self,
+        (principal, bucket): (&str, &str),
+        below: i64,
+        out: &mut Vec<AnalyticHit>,
+    ) {
         let due = self
             .pairs
-            .get(key)
-            .and_then(|p| p.open.first_key_value())
-            .is_some_and(|(k, _)| *k < below);
+            .get_by(&(principal, bucket), is_pair(principal, bucket))
+            .and_then(Pair::first_open)
+            .is_some_and(|k| k < below);
         if !due {
             return;
         }
         let c = &self.config;
         let peers = Peers::of(&self.peer_bytes, &self.peer_objects, c.quantile);
-        let allowed = self.allow_principals.contains(&key.0)
-            || self.allow_buckets.contains(&key.1)
-            || self.allow_pairs.contains(key);
-        let p = self.pairs.entry(key, || Pair::new(c, 0));
-        while let Some(e) = p.open.first_entry() {
-            if *e.key() >= below {
-                break;
-            }
-            let h = e.remove();
+        let allowed = self.allow_principals.contains(principal)
+            || self.allow_buckets.contains(bucket)
+            || self
+                .allow_pairs
+                .contains(&(Box::<str>::from(principal), Box::<str>::from(bucket)));
+        let p = self.pairs.entry_with(
+            &(principal, bucket),
+            is_pair(principal, bucket),
+            || (principal.into(), bucket.into()),
+            || Pair::new(c, 0),
+        );
+        while let Some(h) = p.pop_before(below) {
             self.counters.hours_closed += 1;
             out.extend(close_hour(
-                key,
+                (principal, bucket),
                 p,
                 &h,
                 peers,
@@ -423,15 +437,20 @@ impl ObjectReads {
     fn count(&mut self, ev: &Event, r: Read, out: &mut Vec<AnalyticHit>) {
         let t = ev.time().as_nanos();
         let idx = t.div_euclid(HOUR_NS);
-        let key = (r.principal, r.bucket);
+        let (principal, bucket) = (r.principal.as_str(), r.bucket.as_str());
         // The pair's own clock closes its old hours too, so that one record
         // stamped far ahead (which stops the sweeps) holds up nobody.
         let own_below = t
             .saturating_sub(secs_ns(self.config.grace_secs))
             .div_euclid(HOUR_NS);
-        self.close_pair(&key, own_below, out);
+        self.close_pair((principal, bucket), own_below, out);
         let c = &self.config;
-        let p = self.pairs.entry(&key, || Pair::new(c, t));
+        let p = self.pairs.entry_with(
+            &(principal, bucket),
+            is_pair(principal, bucket),
+            || (principal.into(), bucket.into()),
+            || Pair::new(c, t),
+        );
         if p.closed_through.is_some_and(|x| idx <= x) {
             self.counters.late += 1;
             return;
@@ -445,7 +464,9 @@ impl ObjectReads {
             }
             _ => None,
         };
-        let src = self.sources.entry(&key.0, Sources::default);
+        let src = self
+            .sources
+            .entry_by(principal, || principal.into(), Sources::default);
         let established = src.reads >= c.min_source_reads;
         src.reads += 1;
         let new_source = outside_ip.filter(|ip| {
@@ -456,11 +477,11 @@ impl ObjectReads {
         let foreign = r.foreign_account.filter(|a| !trusted(a));
         let copy = r.copy_out.filter(|cp| !trusted(&cp.account));
         let max_keys = c.max_keys;
-        let h = p.open.entry(idx).or_insert_with(|| Hour::new(idx));
+        let h = p.hour(idx);
         h.add(r.key.as_deref(), r.bytes, at, max_keys);
         if h.source_ip.is_none() {
             if let From::Ip(ip) = r.from {
-                h.source_ip = Some(ip.to_string());
+                h.source_ip = Some(ip);
             }
         }
         if outside_ip.is_some() {
@@ -471,19 +492,21 @@ impl ObjectReads {
         if let Some(ip) = new_source {
             self.counters.new_sources += 1;
             h.new_source_reads += 1;
-            h.new_source.get_or_insert(Noted {
+            h.notes_mut().new_source.get_or_insert(Noted {
                 what: ip.to_string(),
                 ev: at,
             });
         }
         if let Some(a) = foreign {
             h.foreign_reads += 1;
-            h.foreign.get_or_insert(Noted { what: a, ev: at });
+            h.notes_mut()
+                .foreign
+                .get_or_insert(Noted { what: a, ev: at });
         }
         if let Some(cp) = copy {
             self.counters.copies_out += 1;
             h.copies_out += 1;
-            h.copy_to.get_or_insert(Noted {
+            h.notes_mut().copy_to.get_or_insert(Noted {
                 what: format!("{} (account {})", cp.bucket, cp.account),
                 ev: at,
             });
@@ -491,13 +514,9 @@ impl ObjectReads {
     }
 }
 
-fn secs_ns(s: u64) -> i64 {
-    i64::try_from(s).unwrap_or(i64::MAX).saturating_mul(NANOS)
-}
-
 /// Judges a closed hour, learns it, and returns its hit if it has one.
 fn close_hour(
-    key: &Key,
+    key: (&str, &str),
     p: &mut Pair,
     h: &Hour,
     peers: Peers,
@@ -556,9 +575,14 @@ impl Analytic for ObjectReads {
         NAME
     }
 
+    /// CloudTrail only (reads are its only clock).
+    fn wants(&self, dataset: &str) -> bool {
+        crate::seen::wants_dataset(dataset, &["aws.cloudtrail"])
+    }
+
     fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {
         self.counters.events += 1;
-        let r = match call_of(ev, &self.config) {
+        let r = match call_of(ev, &self.config, &self.raw) {
             Call::Read(r) => r,
             Call::Failed => {
                 self.counters.failed_reads += 1;
@@ -587,31 +611,32 @@ impl Analytic for ObjectReads {
         let pairs: usize = self
             .pairs
             .iter()
-            .map(|(k, p)| k.0.capacity() + k.1.capacity() + p.memory_bytes() + 64)
+            .map(|(k, p)| alloc_size(k.0.len()) + alloc_size(k.1.len()) + p.heap_bytes())
             .sum();
         let sources: usize = self
             .sources
             .iter()
-            .map(|(k, s)| k.capacity() + s.memory_bytes() + 48)
+            .map(|(k, s)| alloc_size(k.len()) + s.heap_bytes())
             .sum();
         let allow: usize = self
-            .config
             .allow_pairs
             .iter()
-            .map(|p| 2 * (p.principal.capacity() + p.bucket.capacity() + 48))
+            .map(|p| p.0.len() + p.1.len() + 40)
             .chain(
-                self.config
-                    .allow_principals
+                self.allow_principals
                     .iter()
-                    .chain(self.config.allow_buckets.iter())
-                    .map(|s| 2 * (s.capacity() + 24)),
+                    .chain(self.allow_buckets.iter())
+                    .map(|s| s.capacity() + 32),
             )
             .sum();
         std::mem::size_of::<ObjectReads>()
+            + self.pairs.heap_bytes()
             + pairs
+            + self.sources.heap_bytes()
             + sources
             + allow
-            + (self.peer_bytes.len() + self.peer_objects.len()) * 8
+            + self.peer_bytes.heap_bytes()
+            + self.peer_objects.heap_bytes()
     }
 
     fn entities(&self) -> usize {
@@ -619,27 +644,35 @@ impl Analytic for ObjectReads {
     }
 
     fn save(&self) -> serde_json::Value {
-        let mut pairs: Vec<(String, String, Pair)> = self
-            .pairs
-            .iter()
-            .map(|(k, p)| (k.0.clone(), k.1.clone(), p.clone()))
-            .collect();
-        pairs.sort_by_key(|x| x.2.last_seen);
-        let mut sources: Vec<(String, Sources)> = self
-            .sources
-            .iter()
-            .map(|(k, s)| (k.clone(), s.clone()))
-            .collect();
-        sources.sort_by_key(|x| x.1.nets.iter().map(|n| n.1).max().unwrap_or(i64::MIN));
-        let saved = Saved {
+        #[derive(Serialize)]
+        struct SavedRef<'a> {
+            version: u64,
+            latest: Option<i64>,
+            closed_below: Option<i64>,
+            counters: Counters,
+            peer_bytes: &'a Window,
+            peer_objects: &'a Window,
+            /// Least recently seen first.
+            pairs: Vec<(&'a str, &'a str, &'a Pair)>,
+            sources: Vec<(&'a str, &'a Sources)>,
+        }
+        let saved = SavedRef {
             version: VERSION,
             latest: self.latest,
             closed_below: self.closed_below,
             counters: self.counters(),
-            peer_bytes: self.peer_bytes.clone(),
-            peer_objects: self.peer_objects.clone(),
-            pairs,
-            sources,
+            peer_bytes: &self.peer_bytes,
+            peer_objects: &self.peer_objects,
+            pairs: self
+                .pairs
+                .iter_oldest_first()
+                .map(|(k, p)| (&*k.0, &*k.1, p))
+                .collect(),
+            sources: self
+                .sources
+                .iter_oldest_first()
+                .map(|(k, s)| (&**k, s))
+                .collect(),
         };
         serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
     }
@@ -649,21 +682,24 @@ impl Analytic for ObjectReads {
             analytic: NAME,
             reason,
         };
-        let mut saved = Saved::deserialize(state).map_err(|e| invalid(e.to_string()))?;
-        if saved.version != VERSION {
+        let saved = Saved::deserialize(state).map_err(|e| invalid(e.to_string()))?;
+        // Version 1 (open hours as a map, notes inline, networks as text)
+        // reads into this layout.
+        if saved.version != VERSION && saved.version != 1 {
             return Err(invalid(format!("version {}", saved.version)));
         }
-        // Least recently seen first, so the eviction order survives.
-        saved.pairs.sort_by_key(|x| x.2.last_seen);
-        let mut pairs = Bounded::new(self.config.capacity);
-        for (principal, bucket, p) in saved.pairs {
-            pairs.entry(&(principal, bucket), || p);
-        }
+        // Saved least recently seen first: the eviction order survives.
+        let cap = self.config.capacity;
+        let mut pairs = Bounded::from_oldest_first(
+            cap,
+            saved
+                .pairs
+                .into_iter()
+                .map(|(p, b, x)| ((p.into(), b.into()), x)),
+        );
         pairs.evicted += saved.counters.evicted;
-        let mut sources = Bounded::new(self.config.capacity);
-        for (principal, s) in saved.sources {
-            sources.entry(&principal, || s);
-        }
+        let mut sources =
+            Bounded::from_oldest_first(cap, saved.sources.into_iter().map(|(p, s)| (p.into(), s)));
         sources.evicted += saved.counters.evicted_principals;
         self.pairs = pairs;
         self.sources = sources;

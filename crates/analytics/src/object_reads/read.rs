@@ -6,6 +6,29 @@ use std::net::IpAddr;
 use phiwatch_event::{keys, Event, FieldKind, ValueRef};
 
 use super::Config;
+use crate::seen::{text, RawField};
+
+/// The raw CloudTrail fields read, resolved once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Raw {
+    account: RawField,
+    recipient: RawField,
+    endpoint: RawField,
+    source_ip: RawField,
+    copy_source: RawField,
+}
+
+impl Raw {
+    pub(crate) fn new() -> Raw {
+        Raw {
+            account: RawField::new("userIdentity.accountId"),
+            recipient: RawField::new("recipientAccountId"),
+            endpoint: RawField::new("vpcEndpointId"),
+            source_ip: RawField::new("sourceIPAddress"),
+            copy_source: RawField::new("requestParameters.x-amz-copy-source"),
+        }
+    }
+}
 
 /// Where a call came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,15 +81,8 @@ pub(crate) enum Call {
     Other,
 }
 
-fn text(ev: &Event, k: phiwatch_event::Key) -> Option<&str> {
-    ev.get(k)
-        .and_then(|v| v.as_str())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
-fn raw_text<'a>(ev: &'a Event, name: &str) -> Option<&'a str> {
-    match ev.get_raw(name) {
+fn raw_text<'a>(ev: &'a Event, f: &RawField) -> Option<&'a str> {
+    match f.get(ev) {
         Some(ValueRef::Str(s)) if !s.trim().is_empty() => Some(s.trim()),
         _ => None,
     }
@@ -89,22 +105,23 @@ fn role_of(arn: &str) -> Option<&str> {
     rest.split('/').next().filter(|r| !r.is_empty())
 }
 
-fn principal_of(ev: &Event) -> String {
+fn principal_of(ev: &Event, raw: &Raw) -> String {
     text(ev, keys::USER_NAME)
         .or_else(|| text(ev, keys::PHIWATCH_USER_ARN).and_then(role_of))
         .or_else(|| text(ev, keys::PHIWATCH_USER_ARN))
         .or_else(|| text(ev, keys::USER_ID))
         .map(str::to_string)
         .or_else(|| {
-            ev.get_raw("userIdentity.accountId")
+            raw.account
+                .get(ev)
                 .and_then(account)
                 .map(|a| format!("account {a}"))
         })
         .unwrap_or_else(|| "-".to_string())
 }
 
-fn from_of(ev: &Event) -> From {
-    if raw_text(ev, "vpcEndpointId").is_some() {
+fn from_of(ev: &Event, raw: &Raw) -> From {
+    if raw_text(ev, &raw.endpoint).is_some() {
         return From::Aws;
     }
     if let Some(ip) = ev.get(keys::SOURCE_IP).and_then(|v| v.as_ip()) {
@@ -113,7 +130,7 @@ fn from_of(ev: &Event) -> From {
     if text(ev, keys::SOURCE_DOMAIN).is_some() {
         return From::Aws;
     }
-    match raw_text(ev, "sourceIPAddress") {
+    match raw_text(ev, &raw.source_ip) {
         // Not an address: a service name (`AWS Internal`).
         Some(s) if s.parse::<IpAddr>().is_err() => From::Aws,
         _ => From::Unknown,
@@ -206,7 +223,7 @@ fn copy_account(ev: &Event, dest: &str, caller: Option<&str>) -> Option<String> 
 }
 
 /// What `ev` is, for [`Config::read_actions`] and [`Config::copy_actions`].
-pub(crate) fn call_of(ev: &Event, c: &Config) -> Call {
+pub(crate) fn call_of(ev: &Event, c: &Config, raw: &Raw) -> Call {
     if let Some(p) = text(ev, keys::EVENT_PROVIDER) {
         if p != "s3.amazonaws.com" {
             return Call::Other;
@@ -228,14 +245,14 @@ pub(crate) fn call_of(ev: &Event, c: &Config) -> Call {
     if failed {
         return Call::Failed;
     }
-    let caller = ev.get_raw("userIdentity.accountId").and_then(account);
-    let owner = ev.get_raw("recipientAccountId").and_then(account);
+    let caller = raw.account.get(ev).and_then(account);
+    let owner = raw.recipient.get(ev).and_then(account);
     let foreign_account = match (&caller, &owner) {
         (Some(a), Some(o)) if a != o => Some(a.clone()),
         _ => None,
     };
     let (bucket, copy_out) = if is_copy {
-        let source = raw_text(ev, "requestParameters.x-amz-copy-source")
+        let source = raw_text(ev, &raw.copy_source)
             .and_then(copy_source_bucket)
             .unwrap_or_else(|| named.to_string());
         let to = copy_account(ev, named, caller.as_deref()).map(|account| Copy {
@@ -251,11 +268,11 @@ pub(crate) fn call_of(ev: &Event, c: &Config) -> Call {
         .and_then(|v| v.as_i64())
         .map_or(0, |b| u64::try_from(b).unwrap_or(0));
     Call::Read(Read {
-        principal: principal_of(ev).chars().take(MAX_NAME).collect(),
+        principal: principal_of(ev, raw).chars().take(MAX_NAME).collect(),
         bucket,
         key: text(ev, keys::PHIWATCH_OBJECT_KEY).map(str::to_string),
         bytes,
-        from: from_of(ev),
+        from: from_of(ev, raw),
         foreign_account,
         copy_out,
     })

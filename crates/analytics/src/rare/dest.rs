@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::seen::Ev;
+use crate::state::{alloc_size, push_capped};
 
 /// Public suffixes of more than one label that are common enough to matter
 /// (a short built-in list, not the Public Suffix List): country
@@ -59,13 +60,24 @@ pub(crate) const SUFFIXES: &[&str] = &[
 /// trailing dot, the last two labels, or one more when the last ones are a
 /// suffix in `suffixes`. None for empty names, IP literals and single
 /// labels.
+#[cfg(test)]
 pub(crate) fn base_domain(name: &str, suffixes: &[String]) -> Option<String> {
-    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
-    if name.is_empty() || name.parse::<IpAddr>().is_ok() || !name.contains('.') {
-        return None;
+    let mut out = String::new();
+    base_domain_into(name, suffixes, &mut out).then_some(out)
+}
+
+/// [`base_domain`] written into `out` (cleared first, allocating only to
+/// grow it); whether there is one.
+pub(crate) fn base_domain_into(name: &str, suffixes: &[String], out: &mut String) -> bool {
+    out.clear();
+    out.push_str(name.trim().trim_end_matches('.'));
+    out.make_ascii_lowercase();
+    let name = out.as_str();
+    if name.is_empty() || !name.contains('.') || name.parse::<IpAddr>().is_ok() {
+        return false;
     }
     if name.split('.').any(str::is_empty) {
-        return None;
+        return false;
     }
     // The longest suffix the name ends with (as whole labels).
     let suffix_labels = suffixes
@@ -75,9 +87,14 @@ pub(crate) fn base_domain(name: &str, suffixes: &[String]) -> Option<String> {
         .map(|s| s.split('.').count())
         .max()
         .unwrap_or(1);
-    let labels: Vec<&str> = name.split('.').collect();
-    let keep = (suffix_labels + 1).min(labels.len());
-    Some(labels[labels.len() - keep..].join("."))
+    // The last `keep` labels: after the `keep`-th dot from the end.
+    let keep = suffix_labels + 1;
+    let start = name
+        .rmatch_indices('.')
+        .nth(keep - 1)
+        .map_or(0, |(i, _)| i + 1);
+    out.replace_range(..start, "");
+    true
 }
 
 /// Whether `name` is `domain` or under it (whole labels, no case).
@@ -178,11 +195,15 @@ impl Dest {
                 self.hosts.swap_remove(i);
             }
         }
-        self.hosts.push(Host {
-            ip: host,
-            last: t,
-            out: 0,
-        });
+        push_capped(
+            &mut self.hosts,
+            Host {
+                ip: host,
+                last: t,
+                out: 0,
+            },
+            usize::MAX,
+        );
     }
 
     /// Internal hosts that contacted it in the prevalence window.
@@ -218,9 +239,7 @@ impl Dest {
         if let Some(h) = self.hosts.iter_mut().find(|h| h.ip == host) {
             h.out = h.out.saturating_add(out);
         }
-        if self.evidence.len() < EVIDENCE_FIRST {
-            self.evidence.push(ev);
-        }
+        push_capped(&mut self.evidence, ev, EVIDENCE_FIRST);
     }
 
     /// The host that sent the most in the first window.
@@ -230,11 +249,11 @@ impl Dest {
             .max_by(|a, b| a.out.cmp(&b.out).then(b.ip.cmp(&a.ip)))
     }
 
-    pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Dest>()
-            + self.hosts.capacity() * std::mem::size_of::<Host>()
-            + self.evidence.capacity() * std::mem::size_of::<Ev>()
-            + self.name.as_ref().map_or(0, String::capacity)
+    /// Heap bytes held (the destination itself excluded).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        alloc_size(self.hosts.capacity() * std::mem::size_of::<Host>())
+            + alloc_size(self.evidence.capacity() * std::mem::size_of::<Ev>())
+            + self.name.as_ref().map_or(0, |n| alloc_size(n.capacity()))
     }
 }
 

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Config;
 use crate::seen::Ev;
-use crate::stats::{quantile, Window};
+use crate::state::alloc_size;
+use crate::stats::Window;
 
 /// Nanoseconds in a day.
 pub(crate) const DAY_NS: i64 = 86_400 * 1_000_000_000;
@@ -41,6 +42,7 @@ pub(crate) struct Pair {
     pub(crate) dest: String,
     /// The days in the window, oldest first.
     pub(crate) days: Vec<Day>,
+
     /// Bytes out of the last connections.
     pub(crate) sizes: Window,
     pub(crate) first: Ev,
@@ -74,7 +76,7 @@ impl Pair {
     pub(crate) fn new(host: IpAddr, dest: &str, ev: Ev) -> Pair {
         Pair {
             host,
-            dest: dest.to_string(),
+            dest: dest.into(),
             days: Vec::new(),
             sizes: Window::new(SIZES),
             first: ev,
@@ -102,6 +104,8 @@ impl Pair {
         let i = match self.days.binary_search_by_key(&day, |d| d.day) {
             Ok(i) => i,
             Err(i) => {
+                // A window's few days: grown one at a time.
+                self.days.reserve_exact(1);
                 self.days.insert(
                     i,
                     Day {
@@ -146,24 +150,25 @@ impl Pair {
     /// The window's numbers (days with at least `drip_min_day_bytes` out
     /// are active).
     pub(crate) fn summary(&self, c: &Config) -> Summary {
-        let active: Vec<&Day> = self
-            .days
-            .iter()
-            .filter(|d| d.out >= c.drip_min_day_bytes)
-            .collect();
-        let hours: Vec<f64> = active
-            .iter()
-            .map(|d| f64::from(d.hours.count_ones()))
-            .collect();
+        // Hours with uploads (0–24) per active day, counted: their median
+        // without a list to sort.
+        let mut counts = [0usize; 25];
+        let mut active = 0usize;
+        for d in self.days.iter().filter(|d| d.out >= c.drip_min_day_bytes) {
+            active += 1;
+            if let Some(n) = counts.get_mut(d.hours.count_ones() as usize) {
+                *n += 1;
+            }
+        }
         Summary {
-            days_active: active.len(),
+            days_active: active,
             days_seen: self.days.len(),
             total_out: self.days.iter().fold(0u64, |a, d| a.saturating_add(d.out)),
             total_in: self.days.iter().fold(0u64, |a, d| a.saturating_add(d.inb)),
             max_day: self.days.iter().map(|d| d.out).max().unwrap_or(0),
             conns: self.days.iter().map(|d| d.conns).sum(),
             uploads: self.days.iter().map(|d| d.uploads).sum(),
-            hours_median: quantile(&hours, 0.5).unwrap_or(0.0),
+            hours_median: counted_median(&counts, active),
             first_ns: self.days.first().map_or(self.first.t, |d| d.first.t),
         }
     }
@@ -183,21 +188,43 @@ impl Pair {
         v
     }
 
-    pub(crate) fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Pair>()
-            + self.dest.capacity()
-            + self.days.capacity() * std::mem::size_of::<Day>()
-            + self.sizes.len() * 8
+    /// Heap bytes held (the pair itself excluded).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        alloc_size(self.dest.capacity())
+            + alloc_size(self.days.capacity() * std::mem::size_of::<Day>())
+            + self.sizes.heap_bytes()
     }
 }
 
-/// A pair's verdict: the level (None: not a slow drip) and the numbers.
-pub(crate) fn judge(
-    c: &Config,
-    p: &Pair,
-    prevalence: usize,
-    rare: bool,
-) -> (Option<Level>, BTreeMap<String, f64>) {
+/// The median of `n` small integers given as counts per value, as
+/// [`crate::stats::quantile`] gives it (interpolating between the two
+/// middle values); 0 for none.
+fn counted_median(counts: &[usize], n: usize) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    let pos = 0.5 * (n - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    let frac = pos - lo as f64;
+    // The value at sorted position `i`.
+    let at = |i: usize| {
+        let mut seen = 0;
+        for (v, &k) in counts.iter().enumerate() {
+            seen += k;
+            if i < seen {
+                return v as f64;
+            }
+        }
+        0.0
+    };
+    let (a, b) = (at(lo), at(hi));
+    a + (b - a) * frac
+}
+
+/// A pair's verdict: the level (None: not a slow drip) and the window's
+/// numbers behind it (no allocation: it runs for every connection to a
+/// rare destination).
+pub(crate) fn judge(c: &Config, p: &Pair, rare: bool) -> (Option<Level>, Summary) {
     let s = p.summary(c);
     let ratio = s.total_out as f64 / (s.total_in.max(1) as f64);
     let hit = rare
@@ -207,8 +234,21 @@ pub(crate) fn judge(
         && ratio >= c.drip_min_ratio;
     let spread = s.hours_median >= c.drip_min_hours_per_day;
     let level = hit.then_some(if spread { Level::High } else { Level::Medium });
-    let median_conn = p.sizes.median().unwrap_or(0.0);
-    let metrics = [
+    (level, s)
+}
+
+/// The metrics of a slow-drip hit: the window's numbers and every
+/// threshold.
+pub(crate) fn metrics(
+    c: &Config,
+    p: &Pair,
+    s: &Summary,
+    prevalence: usize,
+) -> BTreeMap<String, f64> {
+    let ratio = s.total_out as f64 / (s.total_in.max(1) as f64);
+    let sizes = p.sizes.sorted();
+    let median_conn = sizes.median().unwrap_or(0.0);
+    [
         ("days_active", s.days_active as f64),
         ("days_seen", s.days_seen as f64),
         ("total_bytes", s.total_out as f64),
@@ -220,7 +260,7 @@ pub(crate) fn judge(
         ("median_bytes_per_connection", median_conn),
         (
             "p90_bytes_per_connection",
-            p.sizes.quantile(0.9).unwrap_or(0.0),
+            sizes.quantile(0.9).unwrap_or(0.0),
         ),
         ("upload_hours_per_day_median", s.hours_median),
         ("prevalence", prevalence as f64),
@@ -244,6 +284,5 @@ pub(crate) fn judge(
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    (level, metrics)
+    .collect()
 }

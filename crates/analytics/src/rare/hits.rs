@@ -10,6 +10,7 @@ use super::dest::Dest;
 use super::drip::Pair;
 use super::{Config, NANOS};
 use crate::seen::Ev;
+use crate::stats::human_bytes as human;
 use crate::AnalyticHit;
 
 const FIRST: &str = "rare-destination";
@@ -27,17 +28,6 @@ const DRIP_TAGS: [&str; 4] = [
     "attack.t1030",
     "attack.t1041",
 ];
-
-fn human(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b >= 1e9 {
-        format!("{:.1} GB", b / 1e9)
-    } else if b >= 1e6 {
-        format!("{:.0} MB", b / 1e6)
-    } else {
-        format!("{:.0} kB", b / 1e3)
-    }
-}
 
 /// The `rare-destination` hit.
 pub(super) fn first_hit(

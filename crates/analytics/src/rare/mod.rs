@@ -114,7 +114,8 @@ mod dest;
 mod drip;
 mod hits;
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use phiwatch_event::{keys, Event};
@@ -123,18 +124,34 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::net::Cidr;
-use crate::seen::Ev;
-use crate::state::Bounded;
+use crate::seen::{secs_ns, Ev, NANOS};
+use crate::state::{alloc_size, Bounded};
 use crate::{Analytic, AnalyticHit, StateError};
 pub use config::Config;
-use dest::{base_domain, under, Dest, SUFFIXES};
-use drip::{judge, Pair};
+use dest::{base_domain_into, under, Dest, SUFFIXES};
+use drip::{judge, metrics, Pair};
 use hits::{drip_hit, first_hit};
 
 /// The analytic's table name.
 const NAME: &str = "rare";
 const VERSION: u64 = 1;
-const NANOS: i64 = 1_000_000_000;
+/// phiwatch's datasets whose records can name a destination: DNS answers,
+/// TLS server names, HTTP hosts (others are not searched for names).
+const NAME_DATASETS: &[&str] = &[
+    "zeek.dns",
+    "zeek.ssl",
+    "zeek.http",
+    "suricata.dns",
+    "suricata.tls",
+    "suricata.http",
+    "windows.application",
+    "windows.other",
+    "windows.powershell",
+    "windows.security",
+    "windows.sysmon",
+    "windows.system",
+];
+
 /// Longest name kept (a DNS name has at most 253 characters): longer ones,
 /// which only a broken or hostile log has, leave their connection unnamed.
 const MAX_NAME: usize = 253;
@@ -176,7 +193,7 @@ struct Conn {
     dst: IpAddr,
     out: u64,
     inb: u64,
-    session: Option<String>,
+    session: Option<Box<str>>,
     ev: Ev,
 }
 
@@ -193,12 +210,12 @@ struct State {
     start: Option<i64>,
     clock: Option<i64>,
     counters: Counters,
-    pending: BTreeMap<i64, Vec<Conn>>,
-    pending_len: usize,
+    /// In time order (a late record goes after those of its time).
+    pending: VecDeque<Conn>,
     names: Bounded<IpAddr, Named>,
-    sessions: Bounded<String, Named>,
-    dests: Bounded<String, Dest>,
-    pairs: Bounded<String, Pair>,
+    sessions: Bounded<Box<str>, Named>,
+    dests: Bounded<Box<str>, Dest>,
+    pairs: Bounded<Box<str>, Pair>,
     /// Evictions before the last restore.
     evicted_base: (u64, u64),
     /// When session names were last pruned (nanoseconds).
@@ -214,9 +231,9 @@ struct Saved {
     counters: Counters,
     pending: Vec<Conn>,
     names: Vec<(IpAddr, Named)>,
-    sessions: Vec<(String, Named)>,
-    dests: Vec<(String, Dest)>,
-    pairs: Vec<(String, Pair)>,
+    sessions: Vec<(Box<str>, Named)>,
+    dests: Vec<(Box<str>, Dest)>,
+    pairs: Vec<(Box<str>, Pair)>,
     pruned: i64,
 }
 
@@ -228,34 +245,31 @@ pub struct Rare {
     internal: Vec<Cidr>,
     suffixes: Vec<String>,
     st: State,
-}
-
-fn secs_ns(secs: u64) -> i64 {
-    i64::try_from(secs)
-        .unwrap_or(i64::MAX)
-        .saturating_mul(NANOS)
-}
-
-/// Sorted least recently seen first, into a map of `cap`.
-fn rebuild<K, V>(cap: usize, mut items: Vec<(K, V)>, at: impl Fn(&V) -> i64) -> Bounded<K, V>
-where
-    K: Eq + std::hash::Hash + Clone,
-{
-    items.sort_by_key(|(_, v)| at(v));
-    let mut b = Bounded::new(cap);
-    for (k, v) in items {
-        // A key listed twice keeps its first value.
-        b.entry(&k, move || v);
-    }
-    b
+    /// Buffers for a destination's and a pair's key.
+    base_buf: String,
+    key_buf: String,
 }
 
 /// Maps `k` to `name`, seen at `t`.
-fn set_name<K: Eq + std::hash::Hash + Clone>(b: &mut Bounded<K, Named>, k: &K, name: &str, t: i64) {
-    let e = b.entry(k, || Named {
+fn set_name(b: &mut Bounded<IpAddr, Named>, k: IpAddr, name: &str, t: i64) {
+    let e = b.entry(&k, || Named {
         name: String::new(),
         t,
     });
+    name.clone_into(&mut e.name);
+    e.t = t;
+}
+
+/// Maps session `k` to `name`, seen at `t`.
+fn set_session(b: &mut Bounded<Box<str>, Named>, k: &str, name: &str, t: i64) {
+    let e = b.entry_by(
+        k,
+        || k.into(),
+        || Named {
+            name: String::new(),
+            t,
+        },
+    );
     name.clone_into(&mut e.name);
     e.t = t;
 }
@@ -297,8 +311,7 @@ impl Rare {
                 start: None,
                 clock: None,
                 counters: Counters::default(),
-                pending: BTreeMap::new(),
-                pending_len: 0,
+                pending: VecDeque::new(),
                 names: Bounded::new(config.name_capacity),
                 sessions: Bounded::new(config.max_pending),
                 dests: Bounded::new(config.capacity),
@@ -306,6 +319,8 @@ impl Rare {
                 evicted_base: (0, 0),
                 pruned: i64::MIN,
             },
+            base_buf: String::new(),
+            key_buf: String::new(),
             config,
         }
     }
@@ -335,13 +350,11 @@ impl Rare {
         (self.internal(src) && !self.internal(dst)).then_some((src, dst))
     }
 
-    fn is_conn(&self, ev: &Event) -> bool {
+    fn is_conn(&self, ev: &Event, dataset: Option<&str>) -> bool {
         if self.config.datasets.is_empty() {
             return ev.get(keys::SOURCE_BYTES).is_some();
         }
-        ev.get(keys::EVENT_DATASET)
-            .and_then(|v| v.as_str())
-            .is_some_and(|ds| self.config.datasets.iter().any(|d| d == ds))
+        dataset.is_some_and(|ds| self.config.datasets.iter().any(|d| d == ds))
     }
 
     fn allowed_name(&self, name: &str) -> bool {
@@ -359,13 +372,18 @@ impl Rare {
             if q.is_empty() || q.len() > MAX_NAME {
                 return;
             }
-            let ips: Vec<IpAddr> = match answers {
-                phiwatch_event::ValueRef::List(l) => l.iter().filter_map(|v| v.as_ip()).collect(),
-                v => v.as_ip().into_iter().collect(),
+            let internal = &self.internal;
+            let names = &mut self.st.names;
+            let mut learn = |ip: IpAddr| {
+                if !crate::net::in_any(internal, ip) {
+                    set_name(names, ip, q, t);
+                }
             };
-            let ips: Vec<IpAddr> = ips.into_iter().filter(|ip| !self.internal(*ip)).collect();
-            for ip in ips {
-                set_name(&mut self.st.names, &ip, q, t);
+            match answers {
+                phiwatch_event::ValueRef::List(l) => {
+                    l.iter().filter_map(|v| v.as_ip()).for_each(&mut learn)
+                }
+                v => v.as_ip().into_iter().for_each(&mut learn),
             }
             return;
         }
@@ -374,23 +392,29 @@ impl Rare {
             .find_map(|k| ev.get(k).and_then(|v| v.as_str()))
             .map(|s| s.trim_end_matches('.'))
             .filter(|s| !s.is_empty() && s.len() <= MAX_NAME && s.parse::<IpAddr>().is_err());
-        let (Some(name), Some((src, dst))) = (name, self.outbound(ev)) else {
+        let Some(name) = name else {
+            return;
+        };
+        let Some((src, dst)) = self.outbound(ev) else {
             return;
         };
         if let Some(session) = ev.get(keys::PHIWATCH_SESSION_ID).and_then(|v| v.as_str()) {
-            set_name(&mut self.st.sessions, &session.to_string(), name, t);
+            set_session(&mut self.st.sessions, session, name, t);
         }
-        set_name(&mut self.st.names, &dst, name, t);
+        set_name(&mut self.st.names, dst, name, t);
         if self.allowed_name(name) || self.allowed_src_dst(src, dst) {
             return;
         }
-        if let Some(base) = base_domain(name, &self.suffixes) {
+        let mut base = std::mem::take(&mut self.base_buf);
+        if base_domain_into(name, &self.suffixes, &mut base) {
             let (w, cap) = self.prevalence_params();
-            let d = self.st.dests.entry(&base, || Dest::new(t));
+            let b = base.as_str();
+            let d = self.st.dests.entry_by(b, || b.into(), || Dest::new(t));
             d.contact(src, t, w, cap);
             d.name.get_or_insert_with(|| name.to_ascii_lowercase());
             d.ip.get_or_insert(dst);
         }
+        self.base_buf = base;
     }
 
     fn allowed_src_dst(&self, src: IpAddr, dst: IpAddr) -> bool {
@@ -407,28 +431,31 @@ impl Rare {
 
     /// Holds a connection record until its name can be known.
     fn hold(&mut self, conn: Conn, out: &mut Vec<AnalyticHit>) {
-        if self.st.pending_len >= self.config.max_pending.max(1) {
-            if let Some((_, oldest)) = self.st.pending.pop_first() {
-                self.st.pending_len = self.st.pending_len.saturating_sub(oldest.len());
-                self.st.counters.forced += oldest.len() as u64;
-                for c in oldest {
-                    self.count(c, out);
+        if self.st.pending.len() >= self.config.max_pending.max(1) {
+            // Every record of the oldest time goes at once.
+            if let Some(oldest) = self.st.pending.front().map(|c| c.ev.t) {
+                while self.st.pending.front().is_some_and(|c| c.ev.t == oldest) {
+                    if let Some(c) = self.st.pending.pop_front() {
+                        self.st.counters.forced += 1;
+                        self.count(c, out);
+                    }
                 }
             }
         }
-        self.st.pending.entry(conn.ev.t).or_default().push(conn);
-        self.st.pending_len += 1;
+        let t = conn.ev.t;
+        if self.st.pending.back().is_none_or(|b| b.ev.t <= t) {
+            self.st.pending.push_back(conn);
+        } else {
+            // Out of order: after every record of its time or earlier.
+            let i = self.st.pending.partition_point(|c| c.ev.t <= t);
+            self.st.pending.insert(i, conn);
+        }
     }
 
     /// Counts the held connections at or before `until`.
     fn release(&mut self, until: i64, out: &mut Vec<AnalyticHit>) {
-        while let Some(entry) = self.st.pending.first_entry() {
-            if *entry.key() > until {
-                break;
-            }
-            let conns = entry.remove();
-            self.st.pending_len = self.st.pending_len.saturating_sub(conns.len());
-            for c in conns {
+        while self.st.pending.front().is_some_and(|c| c.ev.t <= until) {
+            if let Some(c) = self.st.pending.pop_front() {
                 self.count(c, out);
             }
         }
@@ -445,29 +472,38 @@ impl Rare {
     /// Counts one connection: prevalence, first window, drip; may report.
     fn count(&mut self, c: Conn, out: &mut Vec<AnalyticHit>) {
         let t = c.ev.t;
+        let mut key = std::mem::take(&mut self.base_buf);
+        let st = &mut self.st;
         let name = c
             .session
-            .as_ref()
-            .and_then(|s| self.st.sessions.get(s))
-            .or_else(|| self.st.names.get(&c.dst))
-            .map(|n| n.name.clone());
-        if name.as_deref().is_some_and(|n| self.allowed_name(n)) {
-            self.st.counters.allowed += 1;
+            .as_deref()
+            .and_then(|s| st.sessions.get(s))
+            .or_else(|| st.names.get(&c.dst))
+            .map(|n| n.name.as_str());
+        if name.is_some_and(|n| self.config.allow_domains.iter().any(|d| under(n, d))) {
+            st.counters.allowed += 1;
+            self.base_buf = key;
             return;
         }
-        self.st.counters.connections += 1;
-        let base = name.as_deref().and_then(|n| base_domain(n, &self.suffixes));
-        self.st.counters.named += u64::from(base.is_some());
-        let key = base.unwrap_or_else(|| c.dst.to_string());
-        let (w, cap) = self.prevalence_params();
+        st.counters.connections += 1;
+        let named = name.is_some_and(|n| base_domain_into(n, &self.suffixes, &mut key));
+        st.counters.named += u64::from(named);
+        if !named {
+            key.clear();
+            let _ = write!(key, "{}", c.dst);
+        }
         let cfg = &self.config;
-        let learn_end = self
-            .st
+        let (w, cap) = (
+            secs_ns(cfg.prevalence_days.saturating_mul(86_400)),
+            cfg.max_hosts.max(cfg.max_prevalence + 1),
+        );
+        let learn_end = st
             .start
             .map_or(i64::MAX, |s| s.saturating_add(secs_ns(cfg.learning_secs)));
-        let d = self.st.dests.entry(&key, || Dest::new(t));
+        let k = key.as_str();
+        let d = st.dests.entry_by(k, || k.into(), || Dest::new(t));
         d.contact(c.src, t, w, cap);
-        if let Some(n) = &name {
+        if let Some(n) = name {
             d.name.get_or_insert_with(|| n.to_ascii_lowercase());
         }
         d.ip.get_or_insert(c.dst);
@@ -476,27 +512,32 @@ impl Rare {
         let prevalence = d.prevalence();
         if let Some((level, ratio)) = first_verdict(cfg, d, t, learn_end) {
             d.reported = level;
-            self.st.counters.first_hits += 1;
+            st.counters.first_hits += 1;
             out.push(first_hit(cfg, &key, d, level, ratio, learn_end, t));
         }
         if rare {
             self.drip(&key, &c, prevalence, out);
         }
+        self.base_buf = key;
     }
 
     /// `slow-drip`: adds the connection to its pair and judges the pair.
     fn drip(&mut self, key: &str, conn: &Conn, prevalence: usize, out: &mut Vec<AnalyticHit>) {
         let c = &self.config;
-        let pk = format!("{} {key}", conn.src);
-        let p = self
-            .st
-            .pairs
-            .entry(&pk, || Pair::new(conn.src, key, conn.ev));
+        let mut pk = std::mem::take(&mut self.key_buf);
+        pk.clear();
+        let _ = write!(pk, "{} {key}", conn.src);
+        let p = self.st.pairs.entry_by(
+            pk.as_str(),
+            || pk.as_str().into(),
+            || Pair::new(conn.src, key, conn.ev),
+        );
+        self.key_buf = pk;
         if !p.add(conn.out, conn.inb, conn.ev, c) {
             self.st.counters.too_late += 1;
             return;
         }
-        let (level, metrics) = judge(c, p, prevalence, true);
+        let (level, summary) = judge(c, p, true);
         let Some(level) = level else {
             return;
         };
@@ -509,15 +550,16 @@ impl Rare {
             self.st.counters.suppressed += 1;
             return;
         }
-        let p2 = p.clone();
+        // The numbers as they stood before this hit is recorded.
+        let metrics = metrics(c, p, &summary, prevalence);
         p.last_hit = Some(p.last_hit.map_or(t, |h| h.max(t)));
         p.hit_level = rank;
         p.hits += 1;
         p.since_hit_bytes = 0;
         p.since_hit_conns = 0;
         self.st.counters.drip_hits += 1;
-        let d = self.st.dests.get(&key.to_string());
-        out.push(drip_hit(&p2, d, level, metrics));
+        let d = self.st.dests.get(key);
+        out.push(drip_hit(p, d, level, metrics));
     }
 }
 
@@ -551,7 +593,8 @@ impl Analytic for Rare {
             self.st.counters.late += 1;
         }
         self.st.clock = Some(clock);
-        if self.is_conn(ev) {
+        let dataset = ev.get(keys::EVENT_DATASET).and_then(|v| v.as_str());
+        if self.is_conn(ev, dataset) {
             if let Some((src, dst)) = self.outbound(ev) {
                 if self.allowed_src_dst(src, dst) {
                     self.st.counters.allowed += 1;
@@ -563,7 +606,7 @@ impl Analytic for Rare {
                     let session = ev
                         .get(keys::PHIWATCH_SESSION_ID)
                         .and_then(|v| v.as_str())
-                        .map(str::to_string);
+                        .map(Box::from);
                     let conn = Conn {
                         src,
                         dst,
@@ -575,7 +618,7 @@ impl Analytic for Rare {
                     self.hold(conn, out);
                 }
             }
-        } else {
+        } else if crate::seen::wants_dataset(dataset.unwrap_or(""), NAME_DATASETS) {
             self.learn_names(ev, t);
         }
         self.release(clock.saturating_sub(wait), out);
@@ -590,25 +633,40 @@ impl Analytic for Rare {
         let dests: usize = st
             .dests
             .iter()
-            .map(|(k, d)| k.capacity() + d.memory_bytes() + 48)
+            .map(|(k, d)| alloc_size(k.len()) + d.heap_bytes())
             .sum();
         let pairs: usize = st
             .pairs
             .iter()
-            .map(|(k, p)| k.capacity() + p.memory_bytes() + 48)
+            .map(|(k, p)| alloc_size(k.len()) + p.heap_bytes())
             .sum();
         let names: usize = st
             .names
             .iter()
-            .map(|(_, n)| n.name.capacity() + std::mem::size_of::<(IpAddr, Named)>() + 48)
+            .map(|(_, n)| alloc_size(n.name.capacity()))
             .sum();
         let sessions: usize = st
             .sessions
             .iter()
-            .map(|(k, n)| k.capacity() + n.name.capacity() + std::mem::size_of::<Named>() + 72)
+            .map(|(k, n)| alloc_size(k.len()) + alloc_size(n.name.capacity()))
             .sum();
-        let pending = st.pending_len * (std::mem::size_of::<Conn>() + 24);
-        std::mem::size_of::<Rare>() + dests + pairs + names + sessions + pending
+        let pending = alloc_size(st.pending.capacity() * std::mem::size_of::<Conn>())
+            + st.pending
+                .iter()
+                .map(|c| c.session.as_ref().map_or(0, |s| alloc_size(s.len())))
+                .sum::<usize>();
+        std::mem::size_of::<Rare>()
+            + st.dests.heap_bytes()
+            + dests
+            + st.pairs.heap_bytes()
+            + pairs
+            + st.names.heap_bytes()
+            + names
+            + st.sessions.heap_bytes()
+            + sessions
+            + pending
+            + alloc_size(self.base_buf.capacity())
+            + alloc_size(self.key_buf.capacity())
     }
 
     fn entities(&self) -> usize {
@@ -622,21 +680,25 @@ impl Analytic for Rare {
             start: st.start,
             clock: st.clock,
             counters: self.counters(),
-            pending: st.pending.values().flatten().cloned().collect(),
-            names: st.names.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            pending: st.pending.iter().cloned().collect(),
+            names: st
+                .names
+                .iter_oldest_first()
+                .map(|(k, v)| (*k, v.clone()))
+                .collect(),
             sessions: st
                 .sessions
-                .iter()
+                .iter_oldest_first()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             dests: st
                 .dests
-                .iter()
+                .iter_oldest_first()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             pairs: st
                 .pairs
-                .iter()
+                .iter_oldest_first()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             pruned: st.pruned,
@@ -655,21 +717,19 @@ impl Analytic for Rare {
             return Err(invalid(format!("version {}", s.version)));
         }
         let c = &self.config;
-        let mut pending: BTreeMap<i64, Vec<Conn>> = BTreeMap::new();
-        let pending_len = s.pending.len();
-        for conn in s.pending {
-            pending.entry(conn.ev.t).or_default().push(conn);
-        }
+        let mut pending: Vec<Conn> = s.pending;
+        // Stable: the saved order of records of one time stays.
+        pending.sort_by_key(|c| c.ev.t);
         self.st = State {
             start: s.start,
             clock: s.clock,
             counters: s.counters,
-            pending,
-            pending_len,
-            names: rebuild(c.name_capacity, s.names, |n| n.t),
-            sessions: rebuild(c.max_pending, s.sessions, |n| n.t),
-            dests: rebuild(c.capacity, s.dests, |d| d.last_seen),
-            pairs: rebuild(c.pair_capacity, s.pairs, |p| p.last_seen),
+            pending: pending.into(),
+            // Saved least recently seen first: the eviction order survives.
+            names: Bounded::from_oldest_first(c.name_capacity, s.names),
+            sessions: Bounded::from_oldest_first(c.max_pending, s.sessions),
+            dests: Bounded::from_oldest_first(c.capacity, s.dests),
+            pairs: Bounded::from_oldest_first(c.pair_capacity, s.pairs),
             evicted_base: (s.counters.evicted_destinations, s.counters.evicted_pairs),
             pruned: s.pruned,
         };
