@@ -22,7 +22,9 @@
 //!   quantile_factor × the largest read it made` (a nightly job's second
 //!   night is not news).
 //!
-//! A hit is level high, critical from `critical_rows`. Each pair reports at
+//! A hit is level high, critical from `critical_rows`; on a cold start
+//! (no restored state), a pair's first read during the first
+//! `learning_secs` of reads is medium (`learning` in the metrics). Each pair reports at
 //! most once per `suppress_secs`: the reads of at least `min_rows` rows
 //! meanwhile (whether or not they meet the other thresholds, which a burst
 //! soon stops doing as it joins the history) are counted, with their rows,
@@ -149,6 +151,10 @@ pub struct Config {
     /// Principals tracked for new access; the least recently seen is
     /// evicted (default 100 000).
     pub principal_capacity: usize,
+    /// Cold start: during the first this many seconds of reads the
+    /// analytic sees (without a saved state), a pair's first read is
+    /// reported at level medium, not high (default 86 400; 0: off).
+    pub learning_secs: u64,
 }
 
 impl Default for Config {
@@ -185,6 +191,7 @@ impl Default for Config {
             .map(String::from)
             .to_vec(),
             principal_capacity: 100_000,
+            learning_secs: 86_400,
         }
     }
 }
@@ -251,6 +258,8 @@ struct Saved {
     pairs: Vec<(String, String, PairState)>,
     #[serde(default)]
     principals: Option<Bounded<Box<str>, Principal>>,
+    #[serde(default)]
+    first: Option<i64>,
 }
 
 /// The history's numbers behind a decision.
@@ -306,6 +315,9 @@ pub struct BulkRead {
     pairs: Bounded<(Box<str>, Box<str>), PairState>,
     principals: Bounded<Box<str>, Principal>,
     latest: Option<i64>,
+    /// The earliest read seen (nanoseconds): the learning period runs from
+    /// it.
+    first: Option<i64>,
     counters: Counters,
 }
 
@@ -322,6 +334,7 @@ impl BulkRead {
             pairs: Bounded::new(config.capacity),
             principals: Bounded::new(config.principal_capacity),
             latest: None,
+            first: None,
             counters: Counters::default(),
             config,
         }
@@ -390,7 +403,19 @@ impl BulkRead {
                 m.insert(k.to_string(), v);
             }
         }
-        let level = if rows >= c.critical_rows as f64 {
+        // A pair never seen, while the analytic itself has seen less than
+        // `learning_secs` of reads (a cold start without saved baselines):
+        // the first night's backup is not yet known to be a routine.
+        let t = ev.time().as_nanos();
+        let learning = b.samples == 0
+            && self
+                .first
+                .is_some_and(|f| t.saturating_sub(f) < crate::seen::secs_ns(c.learning_secs));
+        m.insert("learning".to_string(), f64::from(u8::from(learning)));
+        m.insert("learning_secs".to_string(), c.learning_secs as f64);
+        let level = if learning {
+            Level::Medium
+        } else if rows >= c.critical_rows as f64 {
             Level::Critical
         } else {
             Level::High
@@ -419,11 +444,7 @@ impl BulkRead {
                 ip,
                 ..Entity::default()
             },
-            tags: vec![
-                "attack.collection".into(),
-                "attack.t1213".into(),
-                "attack.exfiltration".into(),
-            ],
+            tags: vec!["attack.collection".into(), "attack.t1213".into()],
             metrics: m,
             group: BTreeMap::from([
                 ("principal".to_string(), key.0.to_string()),
@@ -589,6 +610,9 @@ impl Analytic for BulkRead {
         let Some((key, rows)) = read_of(ev) else {
             return;
         };
+        if self.config.learning_secs > 0 {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+        }
         self.counters.reads += 1;
         if rows >= self.config.min_rows as f64 {
             self.counters.large += 1;
@@ -704,6 +728,7 @@ impl Analytic for BulkRead {
             /// Least recently seen first.
             pairs: Vec<(&'a str, &'a str, &'a PairState)>,
             principals: &'a Bounded<Box<str>, Principal>,
+            first: Option<i64>,
         }
         let saved = SavedRef {
             version: SAVE_VERSION,
@@ -715,6 +740,7 @@ impl Analytic for BulkRead {
                 .map(|(k, st)| (&*k.0, &*k.1, st))
                 .collect(),
             principals: &self.principals,
+            first: self.first,
         };
         serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
     }
@@ -744,6 +770,8 @@ impl Analytic for BulkRead {
             self.principals = p;
         }
         self.latest = saved.latest;
+        // A restored state has learned already: no cold start.
+        self.first = saved.first.or(Some(i64::MIN));
         self.counters = saved.counters;
         Ok(())
     }

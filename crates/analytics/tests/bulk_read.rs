@@ -152,7 +152,33 @@ fn new_pairs_use_the_absolute_threshold() {
     assert_eq!(m["new_pair"], 1.0);
     assert_eq!(m["samples"], 0.0);
     assert!(!m.contains_key("robust_z"));
-    assert_eq!(hits[0].level, Level::High);
+    // Ten seconds into a cold start: still learning, so medium.
+    assert_eq!(m["learning"], 1.0);
+    assert_eq!(hits[0].level, Level::Medium);
+    // A day later, a new pair's first read is high.
+    a.observe(
+        &read(86_400, "acme_support", "ehr.notes", 60_000),
+        &mut hits,
+    );
+    assert_eq!(hits.len(), 2);
+    assert_eq!(hits[1].metrics["learning"], 0.0);
+    assert_eq!(hits[1].level, Level::High);
+    // A restored state has learned already: high at once.
+    let mut b = BulkRead::new(Config::default());
+    b.restore(&a.save()).unwrap();
+    b.observe(
+        &read(86_500, "acme_support", "billing.claims", 60_000),
+        &mut hits,
+    );
+    assert_eq!(hits.len(), 3);
+    assert_eq!(hits[2].level, Level::High);
+    // And with the learning period off, at once too.
+    let mut c = BulkRead::new(Config {
+        learning_secs: 0,
+        ..Config::default()
+    });
+    c.observe(&read(0, "acme_support", "ehr.patients", 60_000), &mut hits);
+    assert_eq!(hits[3].level, Level::High);
 }
 
 #[test]
