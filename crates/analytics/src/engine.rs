@@ -84,7 +84,7 @@ pub struct Engine {
     analytics: Vec<(&'static str, Box<dyn Analytic + Send>)>,
     /// Per `event.dataset` seen, which analytics want its events (bit `i`
     /// for analytic `i`); a few dozen datasets at most in practice, capped.
-    routes: Vec<(Box<str>, u64)>,
+    routes: foldhash::HashMap<Box<str>, u64>,
 }
 
 /// Datasets remembered for routing; events of others go to every analytic.
@@ -154,7 +154,7 @@ impl Engine {
         }
         Ok(Engine {
             analytics,
-            routes: Vec::new(),
+            routes: foldhash::HashMap::default(),
         })
     }
 
@@ -165,7 +165,7 @@ impl Engine {
 
     /// Which analytics want events of `dataset` (bit per analytic).
     fn route(&mut self, dataset: &str) -> u64 {
-        if let Some((_, mask)) = self.routes.iter().find(|(d, _)| &**d == dataset) {
+        if let Some(mask) = self.routes.get(dataset) {
             return *mask;
         }
         let mask = self
@@ -175,7 +175,7 @@ impl Engine {
             .filter(|(_, (_, a))| a.wants(dataset))
             .fold(0u64, |m, (i, _)| m | (1u64 << (i % 64)));
         if self.routes.len() < MAX_ROUTES {
-            self.routes.push((dataset.into(), mask));
+            self.routes.insert(dataset.into(), mask);
         }
         mask
     }

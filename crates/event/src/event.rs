@@ -84,9 +84,19 @@ pub struct Event {
     buf: String,
     fields: Vec<Field>,
     items: Vec<Value>,
+    /// Which registered keys may be present: bit `key % 128` is set when a
+    /// field of that key is pushed (a one-word Bloom filter), so looking up
+    /// an absent key usually costs no scan of the fields.
+    present: u128,
 }
 
 impl Event {
+    /// The presence bit of `key`.
+    #[inline]
+    fn bit(key: Key) -> u128 {
+        1u128 << (key.0 % 128)
+    }
+
     /// An empty event at `time`.
     pub fn new(time: Timestamp) -> Event {
         Event {
@@ -103,6 +113,7 @@ impl Event {
             buf: String::with_capacity(bytes),
             fields: Vec::with_capacity(fields),
             items: Vec::new(),
+            present: 0,
         }
     }
 
@@ -194,11 +205,11 @@ impl Event {
     /// Adds a field.
     #[inline]
     pub fn push(&mut self, name: impl Into<Name>, kind: FieldKind, value: Value) {
-        self.fields.push(Field {
-            name: name.into(),
-            kind,
-            value,
-        });
+        let name = name.into();
+        if let Name::Known(k) = name {
+            self.present |= Self::bit(k);
+        }
+        self.fields.push(Field { name, kind, value });
     }
 
     /// Adds a raw field (the source's own name).
@@ -229,6 +240,9 @@ impl Event {
     /// the same name; otherwise the first occurrence is returned.
     #[inline]
     pub fn get(&self, key: Key) -> Option<ValueRef<'_>> {
+        if self.present & Self::bit(key) == 0 {
+            return None;
+        }
         let mut raw = None;
         for f in &self.fields {
             if f.name == Name::Known(key) {
@@ -245,6 +259,9 @@ impl Event {
 
     /// The stored value of a field, for copying it to another name.
     pub fn get_value(&self, key: Key) -> Option<Value> {
+        if self.present & Self::bit(key) == 0 {
+            return None;
+        }
         self.fields
             .iter()
             .find(|f| f.name == Name::Known(key))
