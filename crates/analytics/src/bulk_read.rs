@@ -746,15 +746,8 @@ impl Analytic for BulkRead {
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), StateError> {
-        let invalid = |reason: String| StateError::Invalid {
-            analytic: NAME,
-            reason,
-        };
         let saved: Saved =
-            serde_json::from_value(state.clone()).map_err(|e| invalid(e.to_string()))?;
-        if saved.version != SAVE_VERSION {
-            return Err(invalid(format!("version {}", saved.version)));
-        }
+            crate::hit::load_state(NAME, state, &[SAVE_VERSION], |s: &Saved| s.version)?;
         // Saved least recently seen first: the eviction order survives.
         let evicted_before = saved.counters.evicted;
         let mut pairs = Bounded::from_oldest_first(

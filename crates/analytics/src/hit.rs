@@ -73,3 +73,21 @@ pub trait Analytic {
     /// The value is not a state this analytic saved.
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), StateError>;
 }
+
+/// Reads the state `analytic` saved: `state` deserialized as `T`, whose
+/// version (`version_of`) must be one of `versions`. Every analytic's
+/// `restore` starts here.
+pub(crate) fn load_state<T: serde::de::DeserializeOwned>(
+    analytic: &'static str,
+    state: &serde_json::Value,
+    versions: &[u64],
+    version_of: impl Fn(&T) -> u64,
+) -> Result<T, StateError> {
+    let invalid = |reason: String| StateError::Invalid { analytic, reason };
+    let saved = T::deserialize(state).map_err(|e| invalid(e.to_string()))?;
+    let v = version_of(&saved);
+    if !versions.contains(&v) {
+        return Err(invalid(format!("version {v}")));
+    }
+    Ok(saved)
+}

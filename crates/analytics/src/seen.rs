@@ -173,6 +173,12 @@ const KNOWN_DATASETS: &[&str] = &[
     "zeek.x509",
 ];
 
+/// Whether `dataset` is in an analytic's configured `datasets` (an empty
+/// list: every dataset).
+pub(crate) fn listed(datasets: &[String], dataset: &str) -> bool {
+    datasets.is_empty() || datasets.iter().any(|d| d == dataset)
+}
+
 /// Whether an analytic that reads only `relevant` of phiwatch's own
 /// datasets wants the events of `dataset`: one of them, or one phiwatch's
 /// decoders do not write (its fields are unknown).

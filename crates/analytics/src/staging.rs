@@ -598,7 +598,7 @@ impl Analytic for Staging {
     }
 
     fn wants(&self, dataset: &str) -> bool {
-        self.config.datasets.is_empty() || self.config.datasets.iter().any(|d| d == dataset)
+        crate::seen::listed(&self.config.datasets, dataset)
     }
 
     fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {
@@ -674,14 +674,7 @@ impl Analytic for Staging {
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), StateError> {
-        let invalid = |reason: String| StateError::Invalid {
-            analytic: NAME,
-            reason,
-        };
-        let s = Saved::deserialize(state).map_err(|e| invalid(e.to_string()))?;
-        if s.version != VERSION {
-            return Err(invalid(format!("version {}", s.version)));
-        }
+        let s: Saved = crate::hit::load_state(NAME, state, &[VERSION], |s: &Saved| s.version)?;
         let mut flows = Bounded::from_oldest_first(
             self.config.capacity,
             s.flows.into_iter().map(|(a, b, f)| ((a, b), f)),

@@ -621,14 +621,7 @@ impl Analytic for ApiAccess {
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), StateError> {
-        let invalid = |reason: String| StateError::Invalid {
-            analytic: NAME,
-            reason,
-        };
-        let s = Saved::deserialize(state).map_err(|e| invalid(e.to_string()))?;
-        if s.version != VERSION {
-            return Err(invalid(format!("version {}", s.version)));
-        }
+        let s: Saved = crate::hit::load_state(NAME, state, &[VERSION], |s: &Saved| s.version)?;
         let mut agents = Bounded::from_oldest_first(self.config.capacity, s.agents);
         agents.evicted += s.counters.evicted;
         self.agents = agents;

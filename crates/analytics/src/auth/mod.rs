@@ -373,15 +373,8 @@ impl Analytic for Auth {
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), StateError> {
-        let invalid = |reason: String| StateError::Invalid {
-            analytic: NAME,
-            reason,
-        };
         let mut saved: Saved =
-            serde_json::from_value(state.clone()).map_err(|e| invalid(e.to_string()))?;
-        if saved.version != VERSION {
-            return Err(invalid(format!("version {}", saved.version)));
-        }
+            crate::hit::load_state(NAME, state, &[VERSION], |s: &Saved| s.version)?;
         let c = &self.config;
         // Saved least recently seen first: the eviction order survives.
         let mut users = Bounded::from_oldest_first(c.capacity, saved.users);

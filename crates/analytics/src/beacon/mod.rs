@@ -605,7 +605,7 @@ impl Analytic for Beacon {
     }
 
     fn wants(&self, dataset: &str) -> bool {
-        self.config.datasets.is_empty() || self.config.datasets.iter().any(|d| d == dataset)
+        crate::seen::listed(&self.config.datasets, dataset)
     }
 
     fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {

@@ -735,14 +735,7 @@ impl Analytic for Disruption {
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), StateError> {
-        let invalid = |reason: String| StateError::Invalid {
-            analytic: NAME,
-            reason,
-        };
-        let saved = Saved::deserialize(state).map_err(|e| invalid(e.to_string()))?;
-        if saved.version != VERSION {
-            return Err(invalid(format!("version {}", saved.version)));
-        }
+        let saved: Saved = crate::hit::load_state(NAME, state, &[VERSION], |s: &Saved| s.version)?;
         // Saved least recently seen first: the eviction order survives.
         let mut services = Bounded::from_oldest_first(
             self.config.capacity,

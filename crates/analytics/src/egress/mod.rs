@@ -422,7 +422,7 @@ impl Analytic for Egress {
     }
 
     fn wants(&self, dataset: &str) -> bool {
-        self.config.datasets.is_empty() || self.config.datasets.iter().any(|d| d == dataset)
+        crate::seen::listed(&self.config.datasets, dataset)
     }
 
     fn observe(&mut self, ev: &Event, out: &mut Vec<AnalyticHit>) {
@@ -499,14 +499,7 @@ impl Analytic for Egress {
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), StateError> {
-        let invalid = |reason: String| StateError::Invalid {
-            analytic: NAME,
-            reason,
-        };
-        let s = Saved::deserialize(state).map_err(|e| invalid(e.to_string()))?;
-        if s.version != VERSION {
-            return Err(invalid(format!("version {}", s.version)));
-        }
+        let s: Saved = crate::hit::load_state(NAME, state, &[VERSION], |s: &Saved| s.version)?;
         self.hour = s.hour;
         self.counters = s.counters;
         self.peers = s.peers;

@@ -678,16 +678,10 @@ impl Analytic for ObjectReads {
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), StateError> {
-        let invalid = |reason: String| StateError::Invalid {
-            analytic: NAME,
-            reason,
-        };
-        let saved = Saved::deserialize(state).map_err(|e| invalid(e.to_string()))?;
         // Version 1 (open hours as a map, notes inline, networks as text)
         // reads into this layout.
-        if saved.version != VERSION && saved.version != 1 {
-            return Err(invalid(format!("version {}", saved.version)));
-        }
+        let saved: Saved =
+            crate::hit::load_state(NAME, state, &[VERSION, 1], |s: &Saved| s.version)?;
         // Saved least recently seen first: the eviction order survives.
         let cap = self.config.capacity;
         let mut pairs = Bounded::from_oldest_first(

@@ -708,14 +708,7 @@ impl Analytic for Rare {
     }
 
     fn restore(&mut self, state: &serde_json::Value) -> Result<(), StateError> {
-        let invalid = |reason: String| StateError::Invalid {
-            analytic: NAME,
-            reason,
-        };
-        let s = Saved::deserialize(state).map_err(|e| invalid(e.to_string()))?;
-        if s.version != VERSION {
-            return Err(invalid(format!("version {}", s.version)));
-        }
+        let s: Saved = crate::hit::load_state(NAME, state, &[VERSION], |s: &Saved| s.version)?;
         let c = &self.config;
         let mut pending: Vec<Conn> = s.pending;
         // Stable: the saved order of records of one time stays.
