@@ -162,8 +162,17 @@ pub struct Incidents {
     members: Vec<Member>,
     /// Observed links between keys, with their count.
     links: BTreeMap<(String, String), u64>,
-    /// Silo accesses per key.
+    /// Silo accesses per key, by silo name: filled by `finish` from `uses`.
     silos: BTreeMap<String, BTreeMap<String, SiloUse>>,
+    /// Silo accesses per (actor, silo id), as events arrive: a hash lookup
+    /// per event, no allocation after an actor's first access.
+    uses: foldhash::HashMap<(Actor, u32), SiloUse>,
+    /// Silo names by id, and ids by name.
+    silo_names: Vec<String>,
+    silo_ids: foldhash::HashMap<String, u32>,
+    /// Account keys (`user:…`) by id, and ids by key.
+    user_keys: Vec<String>,
+    user_ids: foldhash::HashMap<String, u32>,
     /// Distinct partners per key, capped at `max_degree + 1`.
     partners: BTreeMap<String, BTreeSet<String>>,
     /// Hashes of the (user, address) pairs already linked: the common
@@ -171,8 +180,16 @@ pub struct Incidents {
     linked: foldhash::HashSet<u64>,
     /// Vendor accounts, normalized: (account key, vendor name).
     vendor_accounts: Vec<(String, String)>,
-    /// Keys of the accounts seen in silo accesses, by name.
-    account_cache: foldhash::HashMap<String, Vec<String>>,
+    /// The account key id of the names seen in silo accesses (None: no
+    /// usable account).
+    account_cache: foldhash::HashMap<String, Option<u32>>,
+}
+
+/// Who touched a silo: an account key (by id) or an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Actor {
+    User(u32),
+    Ip(IpAddr),
 }
 
 /// Accounts whose keys are cached for silo accesses; the cache is emptied
@@ -190,6 +207,11 @@ impl Incidents {
             members: Vec::new(),
             links: BTreeMap::new(),
             silos: BTreeMap::new(),
+            uses: foldhash::HashMap::default(),
+            silo_names: Vec::new(),
+            silo_ids: foldhash::HashMap::default(),
+            user_keys: Vec::new(),
+            user_ids: foldhash::HashMap::default(),
             partners: BTreeMap::new(),
             linked: foldhash::HashSet::default(),
             vendor_accounts: ctx
@@ -334,48 +356,76 @@ impl Incidents {
     /// Records that the actor `user`/`ip` touched the silo `silo` at `t`.
     pub fn silo(&mut self, user: Option<&str>, ip: Option<IpAddr>, silo: &str, t: Timestamp) {
         let t = t.as_nanos();
-        if let Some(u) = user {
-            if !self.account_cache.contains_key(u) {
-                if self.account_cache.len() >= ACCOUNT_CACHE {
-                    self.account_cache.clear();
-                }
-                let mut keys = Vec::new();
-                self.account_keys(u, &mut keys);
-                keys.retain(|k| k.starts_with("user:"));
-                self.account_cache.insert(u.to_string(), keys);
+        let silo = match self.silo_ids.get(silo) {
+            Some(&id) => id,
+            None => {
+                let id = self.silo_names.len() as u32;
+                self.silo_names.push(silo.to_string());
+                self.silo_ids.insert(silo.to_string(), id);
+                id
             }
-            let keys = self.account_cache.get(u).cloned().unwrap_or_default();
-            for k in &keys {
-                self.note_silo(k, silo, t);
+        };
+        if let Some(u) = user {
+            let id = match self.account_cache.get(u) {
+                Some(&id) => id,
+                None => {
+                    if self.account_cache.len() >= ACCOUNT_CACHE {
+                        self.account_cache.clear();
+                    }
+                    let mut keys = Vec::new();
+                    self.account_keys(u, &mut keys);
+                    let id = keys.into_iter().find(|k| k.starts_with("user:")).map(|k| {
+                        let next = self.user_keys.len() as u32;
+                        let id = *self.user_ids.entry(k.clone()).or_insert(next);
+                        if id == next {
+                            self.user_keys.push(k);
+                        }
+                        id
+                    });
+                    self.account_cache.insert(u.to_string(), id);
+                    id
+                }
+            };
+            if let Some(id) = id {
+                self.note_silo(Actor::User(id), silo, t);
             }
         }
         if let Some(ip) = ip {
-            self.note_silo(&format!("ip:{ip}"), silo, t);
+            self.note_silo(Actor::Ip(ip), silo, t);
         }
     }
 
-    fn note_silo(&mut self, key: &str, silo: &str, t: i64) {
-        if !self.silos.contains_key(key) {
-            self.silos.insert(key.to_string(), BTreeMap::new());
+    fn note_silo(&mut self, actor: Actor, silo: u32, t: i64) {
+        let u = self.uses.entry((actor, silo)).or_insert(SiloUse {
+            first: t,
+            last: t,
+            events: 0,
+        });
+        u.first = u.first.min(t);
+        u.last = u.last.max(t);
+        u.events += 1;
+    }
+
+    /// `uses` by key and silo name, for `finish`.
+    fn silo_table(&self) -> BTreeMap<String, BTreeMap<String, SiloUse>> {
+        let mut out: BTreeMap<String, BTreeMap<String, SiloUse>> = BTreeMap::new();
+        for (&(actor, silo), u) in &self.uses {
+            let key = match actor {
+                Actor::User(i) => self.user_keys[i as usize].clone(),
+                Actor::Ip(ip) => format!("ip:{ip}"),
+            };
+            let name = self.silo_names[silo as usize].clone();
+            let e = out.entry(key).or_default().entry(name).or_default();
+            if e.events == 0 {
+                e.first = u.first;
+                e.last = u.last;
+            } else {
+                e.first = e.first.min(u.first);
+                e.last = e.last.max(u.last);
+            }
+            e.events += u.events;
         }
-        let Some(per) = self.silos.get_mut(key) else {
-            return;
-        };
-        if !per.contains_key(silo) {
-            per.insert(
-                silo.to_string(),
-                SiloUse {
-                    first: t,
-                    last: t,
-                    events: 0,
-                },
-            );
-        }
-        if let Some(u) = per.get_mut(silo) {
-            u.first = u.first.min(t);
-            u.last = u.last.max(t);
-            u.events += 1;
-        }
+        out
     }
 
     fn hub(&self, key: &str) -> bool {
@@ -385,7 +435,8 @@ impl Incidents {
     }
 
     /// The incidents, in time order.
-    pub fn finish(self) -> Vec<Finding> {
+    pub fn finish(mut self) -> Vec<Finding> {
+        self.silos = self.silo_table();
         let n = self.members.len();
         // Actors: keys joined by links (hubs excluded).
         let mut keys: BTreeMap<&str, usize> = BTreeMap::new();

@@ -14,7 +14,7 @@ use phiwatch_sigma::{Engine, Hit, RuleInfo, RuleSet};
 
 use crate::diag::write_summary;
 use crate::events::{start, InputArgs, Started};
-use crate::hunt_analytics::{Analytics, AnalyticsArgs};
+use crate::hunt_analytics::{Analytics, AnalyticsArgs, Pipeline};
 use crate::output::{open_output, written};
 use crate::rules::{engine_config, EngineArgs};
 use crate::{exit, CliError};
@@ -115,7 +115,7 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
     let out = open_output(args.output.as_ref())?;
     let mut hunter = Hunter::new(&engine, args.format, out);
     hunter.ioc = ioc;
-    hunter.analytics = analytics;
+    hunter.analytics = Pipeline::Idle(analytics);
     if !args.no_phi {
         hunter.phi = Some(hunt_phi::scanner());
     }
@@ -175,8 +175,9 @@ struct Hunter<'e> {
     found: Vec<phiwatch_phi::Found>,
     /// The indicators of `--ioc`.
     ioc: Option<hunt_ioc::IocHunt>,
-    /// The analytics and the incident chain.
-    analytics: Analytics,
+    /// The analytics and the incident chain (on their own thread during
+    /// the run).
+    analytics: Pipeline,
     /// Analytics findings of the current event.
     pending: Vec<Finding>,
 }
@@ -195,13 +196,15 @@ impl<'e> Hunter<'e> {
             phi: None,
             found: Vec::new(),
             ioc: None,
-            analytics: Analytics::disabled(),
+            analytics: Pipeline::Idle(Analytics::disabled()),
             pending: Vec::new(),
         }
     }
 
     fn run(&mut self, run: &mut Ingest, bar: Option<&indicatif::ProgressBar>) -> io::Result<()> {
         self.sources = run.sources().to_vec();
+        let idle = Pipeline::Idle(Analytics::disabled());
+        self.analytics = std::mem::replace(&mut self.analytics, idle).start(&self.sources)?;
         while let Some(ev) = run.next() {
             self.events += 1;
             self.session.process(&ev, &mut self.hits);
@@ -219,11 +222,6 @@ impl<'e> Hunter<'e> {
                     self.sink.write(&f)?;
                 }
             }
-            self.analytics
-                .observe(&ev, &self.sources, &mut self.pending);
-            if !self.pending.is_empty() {
-                self.write_pending()?;
-            }
             if let Some(ioc) = &mut self.ioc {
                 let sources = &self.sources;
                 ioc.observe(
@@ -237,6 +235,7 @@ impl<'e> Hunter<'e> {
                     b.set_position(run.progress().0);
                 }
             }
+            self.analytics.event(ev);
         }
         self.session.finish(&mut self.hits);
         self.emit(None)?;
@@ -248,10 +247,17 @@ impl<'e> Hunter<'e> {
                 self.sink.write(&f)?;
             }
         }
-        let incidents = self
-            .analytics
-            .finish(&self.sources, &mut self.pending)
-            .map_err(|e| io::Error::other(format!("{e:?}")))?;
+        // The analytics' findings follow the others: they come from their
+        // thread at the end, so that the output's order does not depend on
+        // the threads' timing.
+        self.pending = self.analytics.join()?;
+        let sources = &self.sources;
+        let incidents = match self.analytics.analytics() {
+            Some(a) => a
+                .finish(sources, &mut self.pending)
+                .map_err(|e| io::Error::other(format!("{e:?}")))?,
+            None => Vec::new(),
+        };
         self.write_pending()?;
         for f in &incidents {
             self.counts.add(f);

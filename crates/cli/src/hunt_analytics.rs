@@ -3,6 +3,7 @@
 //! and the incident chain (`--no-incidents`).
 
 use std::collections::BTreeSet;
+use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -338,4 +339,126 @@ pub fn finding(h: &AnalyticHit, sources: &[SourceInfo]) -> Finding {
     }
     f.refresh_id();
     f
+}
+
+/// What the hunt loop hands the analytics thread, in event order.
+pub enum Msg {
+    /// An event, after Sigma, PHI and the indicators are done with it.
+    Event(Event),
+    /// A finding of another detector, for the incident chain, with its
+    /// events.
+    Note(Finding, Vec<Origin>),
+}
+
+/// Events per message: the channel costs one send per batch.
+const BATCH: usize = 512;
+/// Batches in flight: bounds the events held between the two threads.
+const IN_FLIGHT: usize = 8;
+
+/// The analytics and the incident chain, run on a thread of their own while
+/// the hunt loop goes on with the next events. Everything reaches the
+/// thread in the loop's order, so the results are those of running them in
+/// the loop; their findings come back at the end.
+pub enum Pipeline {
+    /// Not started, or finished: the analytics are here.
+    Idle(Analytics),
+    /// Running on the thread.
+    Running {
+        tx: crossbeam_channel::Sender<Vec<Msg>>,
+        batch: Vec<Msg>,
+        thread: std::thread::JoinHandle<(Analytics, Vec<Finding>)>,
+    },
+}
+
+impl Pipeline {
+    /// Starts the thread when there is something to run.
+    pub fn start(self, sources: &[SourceInfo]) -> io::Result<Pipeline> {
+        let analytics = match self {
+            Pipeline::Idle(a) if a.active() => a,
+            other => return Ok(other),
+        };
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<Msg>>(IN_FLIGHT);
+        let sources = sources.to_vec();
+        let thread = std::thread::Builder::new()
+            .name("analytics".into())
+            .spawn(move || {
+                let mut analytics = analytics;
+                let mut found = Vec::new();
+                for batch in rx {
+                    for m in batch {
+                        match m {
+                            Msg::Event(ev) => analytics.observe(&ev, &sources, &mut found),
+                            Msg::Note(f, origins) => analytics.note(&f, origins.iter()),
+                        }
+                    }
+                }
+                (analytics, found)
+            })?;
+        Ok(Pipeline::Running {
+            tx,
+            batch: Vec::with_capacity(BATCH),
+            thread,
+        })
+    }
+
+    fn push(&mut self, m: Msg) {
+        if let Pipeline::Running { tx, batch, .. } = self {
+            batch.push(m);
+            if batch.len() >= BATCH {
+                let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+                // A send fails only when the thread is gone (a panic), which
+                // `finish` reports.
+                let _ = tx.send(full);
+            }
+        }
+    }
+
+    /// Hands over an event (dropped when the analytics are off).
+    pub fn event(&mut self, ev: Event) {
+        self.push(Msg::Event(ev));
+    }
+
+    /// Takes a finding of another detector into the incident chain.
+    pub fn note<'a>(&mut self, f: &Finding, origins: impl Iterator<Item = &'a Origin>) {
+        match self {
+            Pipeline::Idle(a) => a.note(f, origins),
+            Pipeline::Running { .. } => self.push(Msg::Note(f.clone(), origins.copied().collect())),
+        }
+    }
+
+    /// Waits for the thread; returns the analytics' findings so far.
+    pub fn join(&mut self) -> io::Result<Vec<Finding>> {
+        let idle = Pipeline::Idle(Analytics::disabled());
+        match std::mem::replace(self, idle) {
+            Pipeline::Idle(a) => {
+                *self = Pipeline::Idle(a);
+                Ok(Vec::new())
+            }
+            Pipeline::Running { tx, batch, thread } => {
+                let _ = tx.send(batch);
+                drop(tx);
+                let (a, found) = thread
+                    .join()
+                    .map_err(|_| io::Error::other("the analytics thread failed"))?;
+                *self = Pipeline::Idle(a);
+                Ok(found)
+            }
+        }
+    }
+
+    /// The analytics, once joined.
+    pub fn analytics(&mut self) -> Option<&mut Analytics> {
+        match self {
+            Pipeline::Idle(a) => Some(a),
+            Pipeline::Running { .. } => None,
+        }
+    }
+
+    /// Memory held per analytic (empty while running).
+    pub fn memory(&self) -> Vec<Memory> {
+        match self {
+            Pipeline::Idle(a) => a.memory(),
+            Pipeline::Running { .. } => Vec::new(),
+        }
+    }
 }
