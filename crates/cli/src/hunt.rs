@@ -115,7 +115,7 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
     let out = open_output(args.output.as_ref())?;
     let mut hunter = Hunter::new(&engine, args.format, out);
     hunter.ioc = ioc;
-    hunter.analytics = Pipeline::Idle(analytics);
+    hunter.analytics = Pipeline::Idle(Box::new(analytics));
     if !args.no_phi {
         hunter.phi = Some(hunt_phi::scanner());
     }
@@ -196,14 +196,14 @@ impl<'e> Hunter<'e> {
             phi: None,
             found: Vec::new(),
             ioc: None,
-            analytics: Pipeline::Idle(Analytics::disabled()),
+            analytics: Pipeline::Idle(Box::new(Analytics::disabled())),
             pending: Vec::new(),
         }
     }
 
     fn run(&mut self, run: &mut Ingest, bar: Option<&indicatif::ProgressBar>) -> io::Result<()> {
         self.sources = run.sources().to_vec();
-        let idle = Pipeline::Idle(Analytics::disabled());
+        let idle = Pipeline::Idle(Box::new(Analytics::disabled()));
         self.analytics = std::mem::replace(&mut self.analytics, idle).start(&self.sources)?;
         while let Some(ev) = run.next() {
             self.events += 1;

@@ -347,13 +347,13 @@ pub enum Msg {
     Event(Event),
     /// A finding of another detector, for the incident chain, with its
     /// events.
-    Note(Finding, Vec<Origin>),
+    Note(Box<(Finding, Vec<Origin>)>),
 }
 
 /// Events per message: the channel costs one send per batch.
-const BATCH: usize = 512;
+const BATCH: usize = 64;
 /// Batches in flight: bounds the events held between the two threads.
-const IN_FLIGHT: usize = 8;
+const IN_FLIGHT: usize = 16;
 
 /// The analytics and the incident chain, run on a thread of their own while
 /// the hunt loop goes on with the next events. Everything reaches the
@@ -361,7 +361,7 @@ const IN_FLIGHT: usize = 8;
 /// the loop; their findings come back at the end.
 pub enum Pipeline {
     /// Not started, or finished: the analytics are here.
-    Idle(Analytics),
+    Idle(Box<Analytics>),
     /// Running on the thread.
     Running {
         tx: crossbeam_channel::Sender<Vec<Msg>>,
@@ -374,7 +374,7 @@ impl Pipeline {
     /// Starts the thread when there is something to run.
     pub fn start(self, sources: &[SourceInfo]) -> io::Result<Pipeline> {
         let analytics = match self {
-            Pipeline::Idle(a) if a.active() => a,
+            Pipeline::Idle(a) if a.active() => *a,
             other => return Ok(other),
         };
         let (tx, rx) = crossbeam_channel::bounded::<Vec<Msg>>(IN_FLIGHT);
@@ -388,7 +388,7 @@ impl Pipeline {
                     for m in batch {
                         match m {
                             Msg::Event(ev) => analytics.observe(&ev, &sources, &mut found),
-                            Msg::Note(f, origins) => analytics.note(&f, origins.iter()),
+                            Msg::Note(n) => analytics.note(&n.0, n.1.iter()),
                         }
                     }
                 }
@@ -422,13 +422,15 @@ impl Pipeline {
     pub fn note<'a>(&mut self, f: &Finding, origins: impl Iterator<Item = &'a Origin>) {
         match self {
             Pipeline::Idle(a) => a.note(f, origins),
-            Pipeline::Running { .. } => self.push(Msg::Note(f.clone(), origins.copied().collect())),
+            Pipeline::Running { .. } => {
+                self.push(Msg::Note(Box::new((f.clone(), origins.copied().collect()))))
+            }
         }
     }
 
     /// Waits for the thread; returns the analytics' findings so far.
     pub fn join(&mut self) -> io::Result<Vec<Finding>> {
-        let idle = Pipeline::Idle(Analytics::disabled());
+        let idle = Pipeline::Idle(Box::new(Analytics::disabled()));
         match std::mem::replace(self, idle) {
             Pipeline::Idle(a) => {
                 *self = Pipeline::Idle(a);
@@ -440,7 +442,7 @@ impl Pipeline {
                 let (a, found) = thread
                     .join()
                     .map_err(|_| io::Error::other("the analytics thread failed"))?;
-                *self = Pipeline::Idle(a);
+                *self = Pipeline::Idle(Box::new(a));
                 Ok(found)
             }
         }
