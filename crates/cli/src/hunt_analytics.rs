@@ -342,6 +342,8 @@ pub fn finding(h: &AnalyticHit, sources: &[SourceInfo]) -> Finding {
 }
 
 /// What the hunt loop hands the analytics thread, in event order.
+// Events are nearly every message: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 pub enum Msg {
     /// An event, after Sigma, PHI and the indicators are done with it.
     Event(Event),
