@@ -1,0 +1,1 @@
+//! Placeholder: the HIPAA determination (being written).

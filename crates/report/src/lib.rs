@@ -1,0 +1,1 @@
+//! Placeholder: the breach documents (being written).
