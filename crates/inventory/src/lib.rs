@@ -26,10 +26,12 @@
 
 mod load;
 mod matcher;
+mod patients;
 
 use std::path::PathBuf;
 
 pub use load::{Problem, Problems};
+pub use patients::{Patient, PatientTables, Patients};
 
 /// PHI categories a silo may list (the Safe Harbor identifiers grouped as
 /// breach notices name them, plus clinical and financial data).
