@@ -24,6 +24,7 @@ pub mod net;
 pub mod object_reads;
 pub mod rare;
 mod seen;
+pub use seen::account_key;
 pub mod staging;
 pub mod state;
 pub mod stats;

@@ -189,7 +189,7 @@ pub(crate) fn wants_dataset(dataset: &str, relevant: &[&str]) -> bool {
 /// The comparable form of an account name: local part, without case,
 /// dots, dashes, underscores or spaces (`acme.sync@acme.example`,
 /// `acme_sync` and `acme-sync` are one account).
-pub(crate) fn account_key(name: &str) -> String {
+pub fn account_key(name: &str) -> String {
     let mut out = String::new();
     account_key_into(name, &mut out);
     out

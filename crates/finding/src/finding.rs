@@ -360,16 +360,19 @@ pub struct Evidence {
     pub record: Option<u64>,
 }
 
-/// Serde adapter: [`Timestamp`] as an RFC 3339 UTC string.
-mod rfc3339 {
+/// Serde adapter: [`Timestamp`] as an RFC 3339 UTC string
+/// (`#[serde(with = "phiwatch_finding::rfc3339")]`).
+pub mod rfc3339 {
     use phiwatch_event::Timestamp;
     use serde::{de, Deserialize, Deserializer, Serializer};
 
-    pub(crate) fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    /// Writes the time as RFC 3339.
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&t.to_rfc3339())
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+    /// Reads an RFC 3339 time.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         Timestamp::parse_rfc3339(s.as_bytes())
             .ok_or_else(|| de::Error::custom(format!("not an RFC 3339 time: {s:?}")))

@@ -58,6 +58,7 @@ pub use attack::{
     attack_from_tags, tactic, tactics, technique, techniques, TacticInfo, TechniqueInfo,
     ATTACK_VERSION,
 };
+pub use finding::rfc3339;
 pub use finding::{Attack, Detector, Entity, Evidence, Finding, Level, RuleRef, Tactic, Technique};
 pub use sink::{
     push_csv_field, sink, Counts, CsvSink, FindingSink, Format, JsonlSink, OcsfSink, TableSink,
