@@ -9,9 +9,11 @@
 //! - **bulk**: a read of the whole silo: SQL without `WHERE` (paged or
 //!   not), `COPY … TO`, a FHIR `$export`, an object or file read: every
 //!   patient of the silo counts (HIPAA presumes the worst the logs allow);
-//! - **unresolved**: a read filtered on something else (`WHERE status =
-//!   'denied'`), or an API search that names no patients: the rows cannot
-//!   be tied to patients; counted apart and shown for review, never
+//!   A read filtered on something else (`WHERE status = 'denied'`) is
+//!   bulk too, marked `filtered`: its rows cannot be tied to patients, so
+//!   the whole silo counts and the report says why;
+//! - **unresolved**: an API search or read that names no patients (and is
+//!   not a bulk `$export`): counted apart and shown for review, never
 //!   silently added or dropped.
 //!
 //! Failed accesses (HTTP status 400 and above, `event.outcome: failure`)
@@ -57,6 +59,9 @@ pub struct Access {
     pub host: Option<String>,
     /// Records, bulk or unresolved.
     pub reach: Reach,
+    /// A bulk read that had a filter the logs cannot tie to patients.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub filtered: bool,
     /// The patient ids named (with [`Reach::Records`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub records: Vec<String>,
@@ -129,13 +134,17 @@ pub fn access_of(ev: &Event, inv: &Inventory, source: impl FnOnce() -> String) -
         return None;
     }
     let ids = patient_ids(ev);
+    let mut filtered = false;
     let (reach, records) = if !ids.is_empty() {
         (Reach::Records, ids)
     } else if let Some(sql) = statement {
         match sql_reach(sql) {
             SqlReach::Keys(ids) => (Reach::Records, ids),
             SqlReach::All => (Reach::Bulk, Vec::new()),
-            SqlReach::Filtered => (Reach::Unresolved, Vec::new()),
+            SqlReach::Filtered => {
+                filtered = true;
+                (Reach::Bulk, Vec::new())
+            }
         }
     } else {
         let path = text(ev, keys::URL_PATH).unwrap_or("");
@@ -160,6 +169,7 @@ pub fn access_of(ev: &Event, inv: &Inventory, source: impl FnOnce() -> String) -
         ip,
         host,
         reach,
+        filtered,
         records,
         rows: number(ev, keys::DB_RESPONSE_RETURNED_ROWS),
         bytes: number(ev, keys::PHIWATCH_OBJECT_BYTES_OUT)

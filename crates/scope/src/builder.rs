@@ -49,6 +49,7 @@ struct SiloAcc {
     unlisted: BTreeSet<String>,
     accesses: u64,
     unresolved: u64,
+    filtered: u64,
     rows: u64,
     bytes: u64,
     actors: BTreeSet<String>,
@@ -246,6 +247,7 @@ impl<'i> ScopeBuilder<'i> {
         } else if let Some(last) = s.evidence.last_mut() {
             last.clone_from(&a.source);
         }
+        s.filtered += u64::from(a.filtered);
         match a.reach {
             Reach::Bulk => s.bulk = true,
             Reach::Unresolved => {
@@ -413,6 +415,12 @@ impl<'i> ScopeBuilder<'i> {
                 review.push(format!(
                     "silo {}: {} accesses by the actors could not be tied to patients (filtered reads, searches naming none); they are not counted",
                     silo.name, s.unresolved
+                ));
+            }
+            if s.filtered > 0 {
+                review.push(format!(
+                    "silo {}: {} reads by the actors were filtered on something the logs cannot tie to patients (e.g. a status); the whole silo is counted, as HIPAA presumes the worst the logs allow: narrow it with the database if you can",
+                    silo.name, s.filtered
                 ));
             }
             if !s.unlisted.is_empty() {

@@ -11,7 +11,25 @@
 //!
 //! Layers: [`model`] (the organization and the [`model::Activity`] records
 //! that scenarios and the baseline produce), `baseline` and `scenario`
-//! (who does what when), `writers` (one per log format), `truth`.
+//! (who does what when), `writers` (one per log format), `truth` (the
+//! labeled steps, and the breach's [`truth::Scope`]: the silos the
+//! attacker read and the patients reached, computed from the activities,
+//! never from the logs, to check `phiwatch scope` against).
+//!
+//! ```
+//! use phiwatch_synth::{truth, GenConfig, Scenario};
+//!
+//! // The scope of a day of insider snooping, without writing any file
+//! // (`generate` writes the same into `truth/truth.json`).
+//! let cfg = GenConfig { scenario: Scenario::InsiderSnooping, days: 1, ..GenConfig::default() };
+//! let scope = truth::scope_of(&cfg).expect("an attack has a scope");
+//! assert_eq!(scope.silos.len(), 1);
+//! assert_eq!(scope.silos[0].name, "fhir.Patient");
+//! assert!(!scope.silos[0].bulk);
+//! let people = &scope.individuals;
+//! assert_eq!(people.by_state.values().sum::<u64>(), people.total);
+//! assert!(people.total > 0 && people.total < 5_000);
+//! ```
 
 pub mod baseline;
 pub mod model;
@@ -211,29 +229,27 @@ pub fn generate(cfg: &GenConfig, out: &Path) -> Result<GenReport, GenError> {
     let mut world = baseline::World::new(cfg, &org);
     let steps = world.steps();
     let mut truth = truth::Truth::new(cfg);
+    let mut scope = world
+        .actors(&org)
+        .map(|a| truth::ScopeTracker::new(&org, a));
     let mut w = writers::Writers::new(out, &org, Rng::new(cfg.seed).fork("writers"));
-    let sec = 1_000_000_000i64;
-    let start = cfg.start_secs.saturating_mul(sec);
-    let end = start.saturating_add(i64::from(cfg.days) * 86_400 * sec);
-    let mut t = start;
-    while t < end {
-        let next = (t + SLICE_SECS * sec).min(end);
-        let mut acts = world.slice(&org, Timestamp::from_nanos(t), Timestamp::from_nanos(next));
-        acts.sort_by_key(|a| a.time);
-        for a in &acts {
-            w.write(a)?;
-            if let Some(step) = a.step {
-                truth.observe(a);
-                for &(id, n) in &w.ctx.touched {
-                    let rel = &w.ctx.files[id].rel;
-                    truth.record(step, rel.strip_prefix("logs/").unwrap_or(rel), n);
-                }
+    run(cfg, &org, &mut world, |a| {
+        w.write(a)?;
+        if let Some(s) = scope.as_mut() {
+            s.observe(a);
+        }
+        if let Some(step) = a.step {
+            truth.observe(a);
+            for &(id, n) in &w.ctx.touched {
+                let rel = &w.ctx.files[id].rel;
+                truth.record(step, rel.strip_prefix("logs/").unwrap_or(rel), n);
             }
         }
-        t = next;
-    }
+        Ok(())
+    })?;
     w.finish()?;
 
+    truth.scope = scope.and_then(|s| s.finish(&org));
     let truth_path = out.join("truth").join("truth.json");
     let mut json = truth.to_json();
     json.push('\n');
@@ -254,6 +270,31 @@ pub fn generate(cfg: &GenConfig, out: &Path) -> Result<GenReport, GenError> {
         inventory,
         steps: steps.len(),
     })
+}
+
+/// Runs `world` over the range of `cfg`, one slice at a time, handing
+/// each activity to `f` in time order (a stable sort, so simultaneous
+/// activities keep the generator's deterministic order).
+pub(crate) fn run<E>(
+    cfg: &GenConfig,
+    org: &model::Org,
+    world: &mut baseline::World,
+    mut f: impl FnMut(&model::Activity) -> Result<(), E>,
+) -> Result<(), E> {
+    let sec = 1_000_000_000i64;
+    let start = cfg.start_secs.saturating_mul(sec);
+    let end = start.saturating_add(i64::from(cfg.days) * 86_400 * sec);
+    let mut t = start;
+    while t < end {
+        let next = (t + SLICE_SECS * sec).min(end);
+        let mut acts = world.slice(org, Timestamp::from_nanos(t), Timestamp::from_nanos(next));
+        acts.sort_by_key(|a| a.time);
+        for a in &acts {
+            f(a)?;
+        }
+        t = next;
+    }
+    Ok(())
 }
 
 /// The length of a generation slice, in seconds.

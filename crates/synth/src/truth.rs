@@ -1,5 +1,12 @@
 //! The ground truth: every labeled attack step, when it happened, who and
-//! which addresses did it, and how many records of each log file carry it.
+//! which addresses did it, and how many records of each log file carry it;
+//! and the breach's [`Scope`]: the silos the attacker read and the patients
+//! reached, computed from the generated activities (see [`scope`]).
+
+pub mod scope;
+mod sql;
+
+pub use scope::{Individuals, Scope, ScopeSilo, ScopeTracker};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -57,6 +64,8 @@ pub struct Truth {
     pub end: String,
     /// The labeled steps, in order.
     pub steps: Vec<TruthStep>,
+    /// The breach's scope (`null` when the scenario has no attack).
+    pub scope: Option<Scope>,
 }
 
 impl Truth {
@@ -99,6 +108,7 @@ impl Truth {
                     last_ns: None,
                 })
                 .collect(),
+            scope: None,
         }
     }
 
@@ -156,6 +166,21 @@ impl Truth {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string())
     }
+}
+
+/// The scope truth of the generation `cfg` describes, computed without
+/// writing anything (the same activities, in the same order, as
+/// [`generate`](crate::generate) writes); `None` for a scenario without an
+/// attack.
+pub fn scope_of(cfg: &GenConfig) -> Option<Scope> {
+    let org = crate::org::build(cfg);
+    let mut world = crate::baseline::World::new(cfg, &org);
+    let mut tracker = ScopeTracker::new(&org, world.actors(&org)?);
+    let Ok(()) = crate::run::<std::convert::Infallible>(cfg, &org, &mut world, |a| {
+        tracker.observe(a);
+        Ok(())
+    });
+    tracker.finish(&org)
 }
 
 /// The scenario a truth file describes (for readers of the JSON).

@@ -254,6 +254,12 @@ impl World {
         scenario::steps(self.scenario)
     }
 
+    /// The attacker's accounts and addresses, as the scenario declares them
+    /// (`None` when the scenario has no attack).
+    pub fn actors(&self, org: &Org) -> Option<scenario::AttackActors> {
+        self.plan.actors(org)
+    }
+
     /// The size of the world's state (entries in its tables), for checking
     /// that it does not grow with the number of slices.
     pub fn state_size(&self) -> usize {

@@ -4,7 +4,7 @@
 
 use crate::baseline::{act, chart, fhir, Cast, MIN, SEC};
 use crate::model::{Activity, Org, StepInfo};
-use crate::scenario::{Plan, Window};
+use crate::scenario::{AttackActors, Plan, Window};
 use crate::{GenConfig, Rng};
 
 /// The steps.
@@ -26,6 +26,11 @@ pub(crate) const STEPS: &[StepInfo] = &[
 const FAMILY: &[&str] = &[
     "Alvaro", "Brandena", "Corketti", "Dalmont", "Esridge", "Falsella", "Gortano", "Halwick",
 ];
+
+/// The attacker in the breach scope.
+const ACTOR_CHOICE: &str = "the snooping nurse's account and her workstation's address; so \
+her ordinary chart reads between the first and the last snooping count too (record-level \
+reads of the patients she opened), as an investigator scoping by account would count them";
 
 pub(crate) struct Insider {
     seed: u64,
@@ -72,6 +77,15 @@ impl Insider {
 }
 
 impl Plan for Insider {
+    fn actors(&self, org: &Org) -> Option<AttackActors> {
+        let nurse = org.people.get(self.nurse)?;
+        Some(AttackActors {
+            users: vec![nurse.username.clone()],
+            ips: vec![org.hosts.get(nurse.host)?.ip],
+            choice: ACTOR_CHOICE,
+        })
+    }
+
     fn emit(&self, org: &Org, cast: &Cast, m: i64, r: &mut Rng, out: &mut Vec<Activity>) {
         let day = (m - self.range.0).div_euclid(24 * 60 * MIN);
         if day < 0 || day >= self.days {

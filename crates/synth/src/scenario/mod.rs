@@ -11,9 +11,39 @@ mod insider;
 mod slow_drip;
 mod vendor;
 
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
 use crate::baseline::{Cast, DAY, MIN};
 use crate::model::{Activity, Org, StepInfo};
 use crate::{GenConfig, Rng, Scenario};
+
+/// The attacker as a breach scope names them: the accounts (under every
+/// name they appear with in the logs) and the addresses a scenario's
+/// attacker acts as, and why these were chosen. Scenarios declare them;
+/// the ground truth of the scope is computed from them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttackActors {
+    /// Account names (`user:` on the command line): database roles, FHIR
+    /// agents, AWS principals, identity-provider logins. Compared
+    /// case-insensitively.
+    pub users: Vec<String>,
+    /// Addresses (`ip:` on the command line), compared exactly.
+    pub ips: Vec<Ipv4Addr>,
+    /// Which accounts and addresses were chosen, and which were not.
+    pub choice: &'static str,
+}
+
+impl AttackActors {
+    /// The actors in the command line's form: `user:NAME`, then `ip:ADDRESS`.
+    pub fn cli(&self) -> Vec<String> {
+        let users = self.users.iter().map(|u| format!("user:{u}"));
+        users
+            .chain(self.ips.iter().map(|ip| format!("ip:{ip}")))
+            .collect()
+    }
+}
 
 /// A scenario's schedule.
 pub(crate) trait Plan {
@@ -30,6 +60,11 @@ pub(crate) trait Plan {
     /// Entries in the plan's tables (constant).
     fn state_size(&self) -> usize {
         0
+    }
+
+    /// The attacker's accounts and addresses (`None`: no attack).
+    fn actors(&self, _org: &Org) -> Option<AttackActors> {
+        None
     }
 }
 

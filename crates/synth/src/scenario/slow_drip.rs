@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 
 use crate::baseline::{act, audit, db, dns_a, eport, tls, Cast, HOUR, MIN, SEC};
 use crate::model::{Activity, DbWhat, Org, StepInfo};
-use crate::scenario::Plan;
+use crate::scenario::{AttackActors, Plan};
 use crate::{GenConfig, Rng};
 
 /// The steps.
@@ -34,6 +34,12 @@ pub(crate) const STEPS: &[StepInfo] = &[
 
 const DEST_IP: Ipv4Addr = Ipv4Addr::new(100, 64, 77, 12);
 const DEST: &str = "sync.metrics-collector.test";
+
+/// The attacker in the breach scope.
+const ACTOR_CHOICE: &str = "the compromised workstation's user under both names it appears \
+with (identity-provider login, database role, whose credentials the pulls use) and the \
+workstation's address; so the user's own claim lookups in the window count too, as an \
+investigator could not tell them apart";
 
 /// Beacon period and jitter (seconds).
 const BEACON: (i64, i64) = (600, 60);
@@ -89,6 +95,18 @@ impl SlowDrip {
 }
 
 impl Plan for SlowDrip {
+    fn actors(&self, org: &Org) -> Option<AttackActors> {
+        let person = org.people.get(self.victim)?;
+        let ws = org.hosts.get(person.host)?.ip;
+        // The same role name the pulls use.
+        let role = person.db_user.as_deref().unwrap_or("billing_ro");
+        Some(AttackActors {
+            users: vec![person.username.clone(), role.to_string()],
+            ips: vec![ws],
+            choice: ACTOR_CHOICE,
+        })
+    }
+
     fn emit(&self, org: &Org, _cast: &Cast, m: i64, r: &mut Rng, out: &mut Vec<Activity>) {
         if m < self.span.0 || m >= self.span.1 {
             return;

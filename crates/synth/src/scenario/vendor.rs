@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use crate::baseline::{act, audit, db, dns_a, fhir, okta, tcp, tls, Cast, SEC};
 use crate::model::{Activity, DbWhat, Dns, Kind, Org, StepInfo};
 use crate::org::{self, EHR_API_HOST, FILE_HOST, GATEWAY_HOST, RESOLVER_HOST};
-use crate::scenario::{label, Plan, Window};
+use crate::scenario::{label, AttackActors, Plan, Window};
 use crate::{GenConfig, Rng};
 
 /// The steps.
@@ -83,6 +83,13 @@ const TUNNEL: &str = "t.cdn-metrics-sync.test";
 const CLIENT: &str = "acme-sync";
 const CLIENT_UA: &str = "acme-sync/2.1 (+https://acme-billing.example)";
 const SPRAY_UA: &str = "python-requests/2.31.0";
+
+/// The attacker in the breach scope.
+const ACTOR_CHOICE: &str = "the compromised vendor account under every name it appears with \
+(identity-provider login, database role, the vendor's FHIR bulk-data client) and the \
+attacker's external login address; not the password-spray victims, not the clinicians hit \
+by the outage, not the vendor's other accounts, and not the vendor gateway's address \
+(shared by every vendor's sessions)";
 
 pub(crate) struct Vendor {
     seed: u64,
@@ -159,6 +166,21 @@ fn dns_tunnel_query(org: &Org, r: &mut Rng, seq: i64) -> Kind {
 impl Plan for Vendor {
     fn outage(&self) -> Option<(i64, i64)> {
         Some((self.w[8].start, self.w[8].end))
+    }
+
+    fn actors(&self, org: &Org) -> Option<AttackActors> {
+        let victim = org.people.get(self.victim)?;
+        // The same role name the bulk reads use.
+        let role = victim.db_user.as_deref().unwrap_or("acme_support");
+        Some(AttackActors {
+            users: vec![
+                victim.username.clone(),
+                role.to_string(),
+                CLIENT.to_string(),
+            ],
+            ips: vec![ATTACKER_IP],
+            choice: ACTOR_CHOICE,
+        })
     }
 
     fn emit(&self, org: &Org, cast: &Cast, m: i64, r: &mut Rng, out: &mut Vec<Activity>) {
