@@ -73,6 +73,31 @@ fn parse_format(s: &str) -> Result<Format, String> {
 }
 
 pub fn run(args: HuntArgs) -> Result<u8, CliError> {
+    let out = open_output(args.output.as_ref())?;
+    Ok(detect(&args, out, None, false)?.exit)
+}
+
+/// What [`detect`] gives back besides the findings it wrote.
+pub(crate) struct Detected {
+    /// The exit code (runtime error when a source failed).
+    pub exit: u8,
+    /// Every finding, when asked.
+    pub findings: Vec<Finding>,
+    /// The sources read, by id.
+    pub sources: Vec<SourceInfo>,
+    /// Events read.
+    pub events: u64,
+}
+
+/// Runs every detector of `args` over its input: findings to `out` in
+/// `args.format`, each event also to `tap` (after the detectors), the
+/// findings kept when `keep`. Shared by `hunt` and `scope`.
+pub(crate) fn detect(
+    args: &HuntArgs,
+    out: Box<dyn Write>,
+    tap: Option<&mut dyn FnMut(&Event, &[SourceInfo])>,
+    keep: bool,
+) -> Result<Detected, CliError> {
     for p in &args.rules {
         if !p.exists() {
             return Err(CliError::Usage(format!(
@@ -112,10 +137,18 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
         bar,
         input_failed,
     } = start(&args.input, Order::Time)?;
-    let out = open_output(args.output.as_ref())?;
+    let mut tap = tap;
     let mut hunter = Hunter::new(&engine, args.format, out);
     hunter.ioc = ioc;
     hunter.analytics = Pipeline::Idle(Box::new(analytics));
+    // Reborrowed for the hunter's (shorter) lifetime.
+    hunter.tap = match &mut tap {
+        Some(t) => Some(&mut **t),
+        None => None,
+    };
+    if keep {
+        hunter.kept = Some(Vec::new());
+    }
     if !args.no_phi {
         hunter.phi = Some(hunt_phi::scanner());
     }
@@ -131,10 +164,15 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
         write_summary(&mut err, &report, diags.hidden())?;
         hunter.write_summary(&mut err)?;
     }
-    Ok(if input_failed || report.failed_sources() > 0 {
-        exit::RUNTIME
-    } else {
-        exit::OK
+    Ok(Detected {
+        exit: if input_failed || report.failed_sources() > 0 {
+            exit::RUNTIME
+        } else {
+            exit::OK
+        },
+        findings: hunter.kept.take().unwrap_or_default(),
+        sources: std::mem::take(&mut hunter.sources),
+        events: hunter.events,
     })
 }
 
@@ -180,6 +218,10 @@ struct Hunter<'e> {
     analytics: Pipeline,
     /// Analytics findings of the current event.
     pending: Vec<Finding>,
+    /// Every finding written, when the caller wants them (`scope`, `--store`).
+    kept: Option<Vec<Finding>>,
+    /// Sees every event after the detectors (`scope`, `--store`).
+    tap: Option<&'e mut dyn FnMut(&Event, &[SourceInfo])>,
 }
 
 impl<'e> Hunter<'e> {
@@ -198,6 +240,8 @@ impl<'e> Hunter<'e> {
             ioc: None,
             analytics: Pipeline::Idle(Box::new(Analytics::disabled())),
             pending: Vec::new(),
+            kept: None,
+            tap: None,
         }
     }
 
@@ -218,8 +262,7 @@ impl<'e> Hunter<'e> {
                         .push(evidence(&self.sources, &ev.origin(), ev.time()));
                     f.refresh_id();
                     self.analytics.note(&f, std::iter::once(&ev.origin()));
-                    self.counts.add(&f);
-                    self.sink.write(&f)?;
+                    Self::put(&mut self.counts, &mut self.sink, &mut self.kept, &f)?;
                 }
             }
             if let Some(ioc) = &mut self.ioc {
@@ -235,6 +278,9 @@ impl<'e> Hunter<'e> {
                     b.set_position(run.progress().0);
                 }
             }
+            if let Some(tap) = &mut self.tap {
+                tap(&ev, &self.sources);
+            }
             self.analytics.event(ev);
         }
         self.session.finish(&mut self.hits);
@@ -243,8 +289,7 @@ impl<'e> Hunter<'e> {
             for f in ioc.findings() {
                 let origins: Vec<Origin> = Vec::new();
                 self.analytics.note(&f, origins.iter());
-                self.counts.add(&f);
-                self.sink.write(&f)?;
+                Self::put(&mut self.counts, &mut self.sink, &mut self.kept, &f)?;
             }
         }
         // The analytics' findings follow the others: they come from their
@@ -260,17 +305,29 @@ impl<'e> Hunter<'e> {
         };
         self.write_pending()?;
         for f in &incidents {
-            self.counts.add(f);
-            self.sink.write(f)?;
+            Self::put(&mut self.counts, &mut self.sink, &mut self.kept, f)?;
         }
         self.sink.finish()
+    }
+
+    /// Counts, writes and (when asked) keeps a finding.
+    fn put(
+        counts: &mut Counts,
+        sink: &mut Box<dyn phiwatch_finding::FindingSink + 'e>,
+        kept: &mut Option<Vec<Finding>>,
+        f: &Finding,
+    ) -> io::Result<()> {
+        counts.add(f);
+        if let Some(k) = kept {
+            k.push(f.clone());
+        }
+        sink.write(f)
     }
 
     /// Writes the analytics findings waiting in `pending`.
     fn write_pending(&mut self) -> io::Result<()> {
         for f in std::mem::take(&mut self.pending) {
-            self.counts.add(&f);
-            self.sink.write(&f)?;
+            Self::put(&mut self.counts, &mut self.sink, &mut self.kept, &f)?;
         }
         Ok(())
     }
@@ -280,8 +337,7 @@ impl<'e> Hunter<'e> {
         for h in &hits {
             let f = self.finding(h, ev);
             self.analytics.note(&f, h.evidence.iter().map(|(o, _)| o));
-            self.counts.add(&f);
-            self.sink.write(&f)?;
+            Self::put(&mut self.counts, &mut self.sink, &mut self.kept, &f)?;
         }
         self.hits = hits;
         self.hits.clear();

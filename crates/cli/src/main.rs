@@ -12,6 +12,7 @@ mod ioc;
 mod output;
 mod rules;
 mod scan;
+mod scope;
 
 use std::process::ExitCode;
 
@@ -90,6 +91,15 @@ enum Command {
     /// Check an inventory file (`inventory check FILE`): its silos, networks
     /// and vendors, or every problem with its line.
     Inventory(analytics_cmd::InventoryArgs),
+
+    /// The breach scope of a window and its actors, or of an incident: the
+    /// silos reached, records and patients (deduplicated, by state),
+    /// categories of PHI, bytes out and where to, and the timeline.
+    ///
+    /// Reads logs (running every detector, for the timeline and
+    /// incidents) or a store `hunt --store` wrote. A silo's events that
+    /// name patients count those; a bulk read counts all its patients.
+    Scope(scope::ScopeArgs),
 }
 
 /// Exit codes of the public contract.
@@ -132,6 +142,7 @@ fn main() -> ExitCode {
         Command::Ioc(args) => ioc::run(args),
         Command::Analytics(args) => analytics_cmd::run(args),
         Command::Inventory(args) => analytics_cmd::run_inventory(args),
+        Command::Scope(args) => scope::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

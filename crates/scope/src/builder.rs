@@ -5,12 +5,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use phiwatch_analytics::net::{default_internal, in_any, Cidr};
-use phiwatch_event::{keys, Event, Key, Timestamp, ValueRef};
+use phiwatch_event::{Event, Timestamp};
 use phiwatch_finding::{Finding, Tactic, Technique};
 use phiwatch_inventory::{Inventory, Patient, PatientTables};
 
-use crate::access::{access_of, Access, Reach};
+use crate::access::{Access, Reach};
 use crate::actor::{Actors, Who};
+use crate::ledger::{Flow, Ledger};
 use crate::report::{
     AttackChain, DataGap, Destination, Exfiltration, Individuals, Ioc, Scope, SiloScope,
     TimelineEntry, Totals, Window,
@@ -84,20 +85,13 @@ pub struct ScopeBuilder<'i> {
     patients: &'i PatientTables,
     silos: Vec<SiloAcc>,
     dests: HashMap<IpAddr, DestAcc>,
-    names: HashMap<IpAddr, BTreeSet<String>>,
+    own: Ledger,
     timeline: Vec<TimelineEntry>,
     tactics: Vec<Tactic>,
     techniques: Vec<Technique>,
     iocs: BTreeSet<Ioc>,
     coverage: BTreeMap<String, BTreeSet<i64>>,
     totals: Totals,
-}
-
-fn text(ev: &Event, key: Key) -> Option<&str> {
-    match ev.get(key)? {
-        ValueRef::Str(s) if !s.is_empty() && s != "-" => Some(s),
-        _ => None,
-    }
 }
 
 impl<'i> ScopeBuilder<'i> {
@@ -112,13 +106,14 @@ impl<'i> ScopeBuilder<'i> {
                 ..SiloAcc::default()
             })
             .collect();
+        let internal = cfg.internal.clone();
         ScopeBuilder {
             cfg,
             inv,
             patients,
             silos,
             dests: HashMap::new(),
-            names: HashMap::new(),
+            own: Ledger::new(internal),
             timeline: Vec::new(),
             tactics: Vec::new(),
             techniques: Vec::new(),
@@ -156,61 +151,52 @@ impl<'i> ScopeBuilder<'i> {
             return;
         }
         self.totals.in_window += 1;
-        if let Some(kind) = text(ev, keys::EVENT_MODULE) {
-            let kind = kind.to_string();
-            self.covered(&kind, t);
+        let before = self.own.accesses.len();
+        self.own.observe(ev, self.inv, source);
+        let new: Vec<Access> = self.own.accesses.drain(before..).collect();
+        for a in &new {
+            self.access(a);
         }
-        if let Some(a) = access_of(ev, self.inv, &source) {
-            self.access(&a);
-            return;
-        }
-        self.egress(ev);
     }
 
-    /// Egress and destination names: connections from the actors to
-    /// outside addresses.
-    fn egress(&mut self, ev: &Event) {
-        let (Some(src), Some(dst)) = (
-            ev.get(keys::SOURCE_IP).and_then(|v| v.as_ip()),
-            ev.get(keys::DESTINATION_IP).and_then(|v| v.as_ip()),
-        ) else {
-            return;
-        };
-        if in_any(&self.cfg.internal, dst) || !in_any(&self.cfg.internal, src) {
+    /// Takes a ledger: its accesses, flows and coverage.
+    pub fn ledger(&mut self, l: &Ledger) {
+        for a in &l.accesses {
+            self.access(a);
+        }
+        for f in l.flows() {
+            self.flow(&f);
+        }
+        for (kind, hours) in &l.coverage {
+            for h in hours {
+                self.covered(kind, Timestamp::from_nanos(h.saturating_mul(HOUR_NS)));
+            }
+        }
+    }
+
+    /// Takes one hourly flow from inside to outside: counted when it
+    /// overlaps the window and its inside address or host is an actor.
+    pub fn flow(&mut self, f: &Flow) {
+        if f.last < self.cfg.from || f.first > self.cfg.to {
             return;
         }
         let who = Who {
-            users: [text(ev, keys::USER_NAME), None],
-            ips: [Some(src), None],
-            hosts: [text(ev, keys::HOST_NAME), text(ev, keys::SOURCE_DOMAIN)],
+            users: [None, None],
+            ips: [f.src, None],
+            hosts: [f.host.as_deref(), None],
         };
         if !self.cfg.actors.matches(&who) {
             return;
         }
-        if let Some(n) = text(ev, keys::TLS_CLIENT_SERVER_NAME)
-            .or_else(|| text(ev, keys::URL_DOMAIN))
-            .or_else(|| text(ev, keys::DESTINATION_DOMAIN))
-        {
-            self.names
-                .entry(dst)
-                .or_default()
-                .insert(n.to_ascii_lowercase());
-        }
-        // Connection records carry the bytes; TLS and HTTP records of the
-        // same connection only names.
-        let Some(bytes) = ev
-            .get(keys::SOURCE_BYTES)
-            .and_then(|v| v.as_i64())
-            .and_then(|b| u64::try_from(b).ok())
-        else {
+        let Some(dst) = f.dst else {
             return;
         };
-        let t = ev.time();
         let d = self.dests.entry(dst).or_default();
-        d.bytes += bytes;
-        d.connections += 1;
-        d.first = Some(d.first.map_or(t, |f| f.min(t)));
-        d.last = Some(d.last.map_or(t, |l| l.max(t)));
+        d.bytes += f.bytes;
+        d.connections += f.connections;
+        d.first = Some(d.first.map_or(f.first, |x| x.min(f.first)));
+        d.last = Some(d.last.map_or(f.last, |x| x.max(f.last)));
+        d.names.extend(f.names.iter().cloned());
     }
 
     /// Takes one ledger entry (from `observe` or a store).
@@ -385,6 +371,15 @@ impl<'i> ScopeBuilder<'i> {
 
     /// The report, and the affected individuals.
     pub fn finish(mut self) -> ScopeResult {
+        let own = std::mem::replace(&mut self.own, Ledger::new(Vec::new()));
+        for f in own.flows() {
+            self.flow(&f);
+        }
+        for (kind, hours) in &own.coverage {
+            for h in hours {
+                self.covered(kind, Timestamp::from_nanos(h.saturating_mul(HOUR_NS)));
+            }
+        }
         let mut review = Vec::new();
         let mut silos = Vec::new();
         let mut affected: BTreeMap<&str, &Patient> = BTreeMap::new();
@@ -541,19 +536,13 @@ impl<'i> ScopeBuilder<'i> {
         let mut destinations: Vec<Destination> = self
             .dests
             .iter()
-            .map(|(ip, d)| {
-                let mut names: BTreeSet<String> = d.names.clone();
-                if let Some(n) = self.names.get(ip) {
-                    names.extend(n.iter().cloned());
-                }
-                Destination {
-                    address: ip.to_string(),
-                    names: names.into_iter().collect(),
-                    bytes: d.bytes,
-                    connections: d.connections,
-                    first: d.first,
-                    last: d.last,
-                }
+            .map(|(ip, d)| Destination {
+                address: ip.to_string(),
+                names: d.names.iter().cloned().collect(),
+                bytes: d.bytes,
+                connections: d.connections,
+                first: d.first,
+                last: d.last,
             })
             .collect();
         destinations.sort_by(|a, b| {
@@ -610,5 +599,47 @@ fn actor_label(a: &Access) -> String {
             .host
             .as_ref()
             .map_or_else(|| "unknown".into(), |h| format!("host:{h}")),
+    }
+}
+
+impl ScopeConfig {
+    /// The scope of an incident finding: its time span, the actors of its
+    /// entity keys (`user:`, `ip:`, `net:`, `host:`; vendors are named by
+    /// their accounts), and its member findings.
+    pub fn from_incident(f: &Finding) -> ScopeConfig {
+        let mut actors = Vec::new();
+        for key in f
+            .group
+            .get("entities")
+            .map(String::as_str)
+            .unwrap_or("")
+            .split(", ")
+        {
+            let Some((kind, value)) = key.split_once(':') else {
+                continue;
+            };
+            let actor = match kind {
+                "user" | "ip" | "host" => key.parse().ok(),
+                "net" => format!("ip:{value}").parse().ok(),
+                _ => None,
+            };
+            if let Some(a) = actor {
+                if !actors.contains(&a) {
+                    actors.push(a);
+                }
+            }
+        }
+        ScopeConfig {
+            from: f.time,
+            to: f.end_time,
+            actors: Actors(actors),
+            incident: Some(f.id.clone()),
+            members: f
+                .group
+                .get("findings")
+                .map(|s| s.split(',').map(|x| x.trim().to_string()).collect())
+                .unwrap_or_default(),
+            internal: Vec::new(),
+        }
     }
 }

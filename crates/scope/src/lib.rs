@@ -49,9 +49,11 @@
 mod access;
 mod actor;
 mod builder;
+mod ledger;
 pub mod report;
 
 pub use access::{access_of, Access, Reach};
 pub use actor::{Actor, ActorError, Actors, Who};
 pub use builder::{ScopeBuilder, ScopeConfig, ScopeResult};
+pub use ledger::{Flow, Ledger};
 pub use report::Scope;

@@ -1,0 +1,298 @@
+//! `phiwatch scope`: the breach scope of a window and its actors (or of an
+//! incident), from logs or from a store: silos, records, patients by
+//! state, PHI categories, bytes out, the timeline.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use phiwatch_analytics::net::Cidr;
+use phiwatch_event::{Event, Timestamp};
+use phiwatch_finding::{Detector, Finding};
+use phiwatch_ingest::SourceInfo;
+use phiwatch_inventory::{Inventory, PatientTables};
+use phiwatch_scope::{Actor, Ledger, ScopeBuilder, ScopeConfig, ScopeResult};
+
+use crate::events::{parse_time, InputArgs};
+use crate::hunt::{self, HuntArgs};
+use crate::hunt_analytics::{self, AnalyticsArgs};
+use crate::output::open_output;
+use crate::rules::EngineArgs;
+use crate::{exit, CliError};
+
+#[derive(Args, Debug)]
+pub struct ScopeArgs {
+    /// Logs to read: files, directories (recursive) or globs; without them,
+    /// --store.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Read the ledger and findings `hunt --store DB` kept instead of logs.
+    #[arg(long, value_name = "DB")]
+    pub store: Option<PathBuf>,
+
+    /// The inventory (TOML, PRODUCT.md): silos, their PHI categories and
+    /// patients CSVs, internal networks, vendors.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: PathBuf,
+
+    /// Start of the breach window (RFC 3339, a date, or epoch seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<Timestamp>,
+
+    /// End of the breach window (RFC 3339, a date, or epoch seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<Timestamp>,
+
+    /// Who: `user:NAME` (any spelling of the account: `acme_support` is
+    /// also `acme.support@…`), `ip:ADDRESS`, `ip:CIDR`, `host:NAME`;
+    /// repeatable. None: everyone in the window.
+    #[arg(long = "actor", value_name = "KIND:VALUE", value_parser = parse_actor)]
+    pub actors: Vec<Actor>,
+
+    /// Scope an incident (`detector: incident` finding id, or a unique
+    /// prefix): its span, its actors and its findings; --from/--to/--actor
+    /// then narrow or widen it.
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<String>,
+
+    /// Output form: json (the scope report) or html (the same, as a
+    /// self-contained page).
+    #[arg(long, value_enum, default_value_t = ScopeFormat::Json)]
+    pub format: ScopeFormat,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Read every source as this format instead of detecting it.
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<String>,
+
+    /// PostgreSQL `log_line_prefix` of stderr logs (autodetected when not
+    /// given).
+    #[arg(long, value_name = "PREFIX")]
+    pub pg_prefix: Option<String>,
+
+    /// Worker threads for reading (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print no summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScopeFormat {
+    /// The scope report as JSON.
+    Json,
+    /// A self-contained HTML page.
+    Html,
+}
+
+fn parse_actor(s: &str) -> Result<Actor, String> {
+    s.parse::<Actor>().map_err(|e| e.to_string())
+}
+
+/// The inventory and its patient lists, every problem at once.
+fn load_inventory(path: &PathBuf) -> Result<(Inventory, PatientTables), CliError> {
+    let Some(inv) = hunt_analytics::inventory(Some(path))? else {
+        return Err(CliError::Usage("--inventory is required".into()));
+    };
+    let patients = inv.load_patients().map_err(|e| {
+        CliError::Usage(format!(
+            "--inventory: {} problem{} in the patients lists:\n{e}",
+            e.0.len(),
+            if e.0.len() == 1 { "" } else { "s" }
+        ))
+    })?;
+    Ok((inv, patients))
+}
+
+fn internal_networks(inv: &Inventory) -> Vec<Cidr> {
+    inv.internal_networks
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+/// The logs read with every detector (for the timeline, the ATT&CK chain
+/// and incidents) and the ledger collected on the way.
+fn from_logs(args: &ScopeArgs, inv: &Inventory) -> Result<(Ledger, Vec<Finding>, u8), CliError> {
+    let input =
+        InputArgs {
+            paths: args.paths.clone(),
+            input_format: match &args.input_format {
+                Some(f) => Some(phiwatch_decode::Format::from_name(f).ok_or_else(|| {
+                    CliError::Usage(format!("--input-format {f}: unknown format"))
+                })?),
+                None => None,
+            },
+            from: None,
+            to: None,
+            mapping: None,
+            vpc_fields: None,
+            pg_prefix: args.pg_prefix.clone(),
+            year: None,
+            threads: args.threads,
+            reorder_window: 4096,
+            max_record_bytes: 16 * 1024 * 1024,
+            max_document_bytes: 512 * 1024 * 1024,
+            max_diagnostics: 50,
+            quiet: args.quiet,
+        };
+    let hunt_args = HuntArgs {
+        input,
+        rules: Vec::new(),
+        no_builtin: false,
+        engine: EngineArgs {
+            taxonomy: None,
+            placeholders: None,
+        },
+        format: phiwatch_finding::Format::Jsonl,
+        output: None,
+        no_phi: false,
+        max_groups: 100_000,
+        ioc: Vec::new(),
+        analytics: AnalyticsArgs {
+            inventory: Some(args.inventory.clone()),
+            ..AnalyticsArgs::default()
+        },
+    };
+    let mut ledger = Ledger::new(internal_networks(inv));
+    let mut tap = |ev: &Event, sources: &[SourceInfo]| {
+        ledger.observe(ev, inv, || {
+            hunt::evidence(sources, &ev.origin(), ev.time()).source
+        });
+    };
+    let det = hunt::detect(&hunt_args, Box::new(io::sink()), Some(&mut tap), true)?;
+    Ok((ledger, det.findings, det.exit))
+}
+
+/// The incident `id` (or unique prefix) among `findings`.
+fn find_incident<'a>(findings: &'a [Finding], id: &str) -> Result<&'a Finding, CliError> {
+    let matches: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.detector == Detector::Incident && f.id.starts_with(id))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(CliError::Usage(format!(
+            "--incident {id}: no incident with that id ({} incidents found)",
+            findings
+                .iter()
+                .filter(|f| f.detector == Detector::Incident)
+                .count()
+        ))),
+        many => Err(CliError::Usage(format!(
+            "--incident {id}: {} incidents start with it; give more of the id",
+            many.len()
+        ))),
+    }
+}
+
+/// The window and actors: from the incident when given, then the flags.
+fn config(args: &ScopeArgs, incident: Option<&Finding>) -> Result<ScopeConfig, CliError> {
+    let mut cfg = match incident {
+        Some(f) => ScopeConfig::from_incident(f),
+        None => {
+            let (Some(from), Some(to)) = (args.from, args.to) else {
+                return Err(CliError::Usage(
+                    "give the breach window (--from and --to) or an --incident".into(),
+                ));
+            };
+            ScopeConfig {
+                from,
+                to,
+                ..ScopeConfig::default()
+            }
+        }
+    };
+    if let Some(from) = args.from {
+        cfg.from = from;
+    }
+    if let Some(to) = args.to {
+        cfg.to = to;
+    }
+    if cfg.from > cfg.to {
+        return Err(CliError::Usage(format!(
+            "the window ends ({}) before it starts ({})",
+            cfg.to.to_rfc3339(),
+            cfg.from.to_rfc3339()
+        )));
+    }
+    cfg.actors.0.extend(args.actors.iter().cloned());
+    Ok(cfg)
+}
+
+pub fn run(args: ScopeArgs) -> Result<u8, CliError> {
+    if args.paths.is_empty() && args.store.is_none() {
+        return Err(CliError::Usage(
+            "give logs to read (PATH…) or a store (--store DB)".into(),
+        ));
+    }
+    if !args.paths.is_empty() && args.store.is_some() {
+        return Err(CliError::Usage(
+            "give logs (PATH…) or --store DB, not both".into(),
+        ));
+    }
+    let (inv, patients) = load_inventory(&args.inventory)?;
+    let (ledger, findings, code) = from_logs(&args, &inv)?;
+    let incident = match &args.incident {
+        Some(id) => Some(find_incident(&findings, id)?),
+        None => None,
+    };
+    let mut cfg = config(&args, incident)?;
+    cfg.internal = internal_networks(&inv);
+    let mut b = ScopeBuilder::new(cfg, &inv, &patients);
+    b.ledger(&ledger);
+    for f in &findings {
+        b.finding(f);
+    }
+    let result = b.finish();
+    write_report(&args, &result)?;
+    if !args.quiet {
+        summary(&result)?;
+    }
+    Ok(code.max(exit::OK))
+}
+
+fn write_report(args: &ScopeArgs, r: &ScopeResult) -> Result<(), CliError> {
+    let mut out = open_output(args.output.as_ref())?;
+    match args.format {
+        ScopeFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &r.scope)
+                .map_err(|e| CliError::Runtime(e.into()))?;
+            writeln!(out)?;
+        }
+        ScopeFormat::Html => {
+            return Err(CliError::Usage("--format html: not yet".into()));
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The key numbers on stderr.
+fn summary(r: &ScopeResult) -> io::Result<()> {
+    let s = &r.scope;
+    let mut err = io::stderr().lock();
+    writeln!(
+        err,
+        "phiwatch: scope: {} silos, {} individuals in {} states ({} deceased, {} without contact details), {} bytes out to {} destinations; {} accesses by the actors, {} findings in scope",
+        s.silos.len(),
+        s.individuals.total,
+        s.individuals.by_state.len(),
+        s.individuals.deceased,
+        s.individuals.without_contact,
+        s.exfiltration.bytes,
+        s.exfiltration.destinations.len(),
+        s.totals.accesses_in_scope,
+        s.totals.findings_in_scope,
+    )?;
+    for line in &s.review {
+        writeln!(err, "phiwatch: scope: review: {line}")?;
+    }
+    Ok(())
+}
