@@ -13,6 +13,7 @@ mod output;
 mod rules;
 mod scan;
 mod scope;
+mod scope_hipaa;
 
 use std::process::ExitCode;
 

@@ -18,6 +18,7 @@ use crate::hunt::{self, HuntArgs};
 use crate::hunt_analytics::{self, AnalyticsArgs};
 use crate::output::open_output;
 use crate::rules::EngineArgs;
+use crate::scope_hipaa::{self, HipaaArgs};
 use crate::{exit, CliError};
 
 #[derive(Args, Debug)]
@@ -81,6 +82,9 @@ pub struct ScopeArgs {
     /// Print no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub hipaa: HipaaArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -251,19 +255,51 @@ pub fn run(args: ScopeArgs) -> Result<u8, CliError> {
         b.finding(f);
     }
     let result = b.finish();
-    write_report(&args, &result)?;
+    let (facts, assumed) = scope_hipaa::facts(
+        &args.hipaa,
+        &result.scope,
+        &inv,
+        incident.map(|f| f.summary.clone()),
+    )?;
+    let mut hipaa = phiwatch_hipaa::determine(&facts);
+    if assumed {
+        hipaa.to_complete.insert(
+            0,
+            phiwatch_hipaa::ToComplete {
+                item: format!(
+                    "the date of discovery: {} (today) was assumed; give --discovered",
+                    facts.discovered
+                ),
+                cite: "45 CFR 164.404(a)(2)".into(),
+            },
+        );
+    }
+    let report = Report {
+        scope: &result.scope,
+        hipaa: &hipaa,
+        facts: &facts,
+    };
+    write_report(&args, &report)?;
     if !args.quiet {
-        summary(&result)?;
+        summary(&result, &hipaa)?;
     }
     Ok(code.max(exit::OK))
 }
 
-fn write_report(args: &ScopeArgs, r: &ScopeResult) -> Result<(), CliError> {
+/// The scope report: the scope's fields, the determination and its facts.
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    scope: &'a phiwatch_scope::Scope,
+    hipaa: &'a phiwatch_hipaa::Determination,
+    facts: &'a phiwatch_hipaa::Facts,
+}
+
+fn write_report(args: &ScopeArgs, r: &Report<'_>) -> Result<(), CliError> {
     let mut out = open_output(args.output.as_ref())?;
     match args.format {
         ScopeFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &r.scope)
-                .map_err(|e| CliError::Runtime(e.into()))?;
+            serde_json::to_writer_pretty(&mut out, r).map_err(|e| CliError::Runtime(e.into()))?;
             writeln!(out)?;
         }
         ScopeFormat::Html => {
@@ -275,7 +311,7 @@ fn write_report(args: &ScopeArgs, r: &ScopeResult) -> Result<(), CliError> {
 }
 
 /// The key numbers on stderr.
-fn summary(r: &ScopeResult) -> io::Result<()> {
+fn summary(r: &ScopeResult, h: &phiwatch_hipaa::Determination) -> io::Result<()> {
     let s = &r.scope;
     let mut err = io::stderr().lock();
     writeln!(
@@ -290,6 +326,15 @@ fn summary(r: &ScopeResult) -> io::Result<()> {
         s.exfiltration.destinations.len(),
         s.totals.accesses_in_scope,
         s.totals.findings_in_scope,
+    )?;
+    writeln!(
+        err,
+        "phiwatch: scope: HIPAA: breach {}; individual notice by {}; HHS {} by {}; media notice in {}",
+        if h.breach_presumed { "presumed" } else { "not presumed" },
+        h.individual_deadline.map_or("-".into(), |d| d.to_string()),
+        h.hhs.mode.map_or("-".into(), |m| format!("{m:?}").to_lowercase()),
+        h.hhs.deadline.map_or("-".into(), |d| d.to_string()),
+        if h.media_states.is_empty() { "no state".into() } else { h.media_states.join(", ") },
     )?;
     for line in &s.review {
         writeln!(err, "phiwatch: scope: review: {line}")?;

@@ -59,6 +59,8 @@ pub const CATEGORIES: [&str; 16] = [
 pub struct Inventory {
     /// The file it was read from (patients paths are relative to it).
     pub path: PathBuf,
+    /// The organization (`[entity] name`): the covered entity in reports.
+    pub name: Option<String>,
     /// The silos, in file order.
     pub silos: Vec<Silo>,
     /// Networks inside the organization (CIDR text, validated); empty: not

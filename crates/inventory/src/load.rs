@@ -365,12 +365,17 @@ fn networks(c: &mut Check<'_>, offset: usize, what: &str, v: Option<&Value>) -> 
 
 fn entity(c: &mut Check<'_>, offset: usize, t: &Table, inv: &mut Inventory) {
     for k in t.keys() {
-        if !["internal_networks", "vendors"].contains(&k.as_str()) {
+        if !["name", "internal_networks", "vendors"].contains(&k.as_str()) {
             c.at(
                 offset,
-                format!("entity: unknown key {k:?} (known: internal_networks, vendors)"),
+                format!("entity: unknown key {k:?} (known: name, internal_networks, vendors)"),
             );
         }
+    }
+    match t.get("name") {
+        None => {}
+        Some(Value::String(n)) if !n.trim().is_empty() => inv.name = Some(n.trim().to_string()),
+        Some(_) => c.at(offset, "entity: name is not a non-empty string".into()),
     }
     inv.internal_networks = networks(
         c,

@@ -449,6 +449,7 @@ impl<'i> ScopeBuilder<'i> {
             *individuals.by_state.entry(p.state.clone()).or_insert(0) += 1;
             if p.deceased {
                 individuals.deceased += 1;
+                individuals.deceased_without_contact += u64::from(!p.contact);
             } else if !p.contact {
                 individuals.without_contact += 1;
             }

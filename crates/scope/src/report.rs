@@ -100,6 +100,9 @@ pub struct Individuals {
     pub deceased: u64,
     /// Living, without current contact details on file.
     pub without_contact: u64,
+    /// Deceased, without contact details for next of kin on file.
+    #[serde(default)]
+    pub deceased_without_contact: u64,
 }
 
 /// Data that left.

@@ -62,7 +62,9 @@ pub(crate) fn inventory_toml(org: &Org, patients_csv: &str) -> String {
         toml_str(&mut s, patients_csv);
         s.push_str("\n\n");
     }
-    s.push_str("[entity]\ninternal_networks = [\"10.0.0.0/8\"]\nvendors = [\n");
+    s.push_str("[entity]\nname = ");
+    toml_str(&mut s, &org.name);
+    s.push_str("\ninternal_networks = [\"10.0.0.0/8\"]\nvendors = [\n");
     for (vi, v) in org.vendors.iter().enumerate() {
         let mut accounts: Vec<&str> = Vec::new();
         for p in org.people.iter().filter(|p| p.vendor == Some(vi)) {
