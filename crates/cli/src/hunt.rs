@@ -18,7 +18,7 @@ use crate::hunt_analytics::{Analytics, AnalyticsArgs, Pipeline};
 use crate::output::{open_output, written};
 use crate::rules::{engine_config, EngineArgs};
 use crate::{exit, CliError};
-use crate::{hunt_ioc, hunt_phi};
+use crate::{hunt_analytics, hunt_ioc, hunt_phi, hunt_store};
 
 #[derive(Args, Debug)]
 pub struct HuntArgs {
@@ -66,6 +66,13 @@ pub struct HuntArgs {
 
     #[command(flatten)]
     pub analytics: AnalyticsArgs,
+
+    /// Also keep the findings, the data-access ledger (with --inventory)
+    /// and the logs' coverage in this SQLite store (created if missing);
+    /// content already there (even under another file name) is not added
+    /// twice. `phiwatch scope --store DB` reads it.
+    #[arg(long, value_name = "DB")]
+    pub store: Option<PathBuf>,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -74,7 +81,21 @@ fn parse_format(s: &str) -> Result<Format, String> {
 
 pub fn run(args: HuntArgs) -> Result<u8, CliError> {
     let out = open_output(args.output.as_ref())?;
-    Ok(detect(&args, out, None, false)?.exit)
+    let Some(db) = &args.store else {
+        return Ok(detect(&args, out, None, false)?.exit);
+    };
+    let started = Timestamp::now();
+    let inventory = hunt_analytics::inventory(args.analytics.inventory.as_deref())?;
+    let inv = inventory.unwrap_or_default();
+    let mut ledger = hunt_store::ledger(&inv);
+    let mut tap = |ev: &Event, sources: &[SourceInfo]| {
+        ledger.observe(ev, &inv, || {
+            evidence(sources, &ev.origin(), ev.time()).source
+        });
+    };
+    let det = detect(&args, out, Some(&mut tap), true)?;
+    hunt_store::keep(db, started, &det, &ledger, args.input.quiet)?;
+    Ok(det.exit)
 }
 
 /// What [`detect`] gives back besides the findings it wrote.
@@ -87,6 +108,8 @@ pub(crate) struct Detected {
     pub sources: Vec<SourceInfo>,
     /// Events read.
     pub events: u64,
+    /// Records read, accepted and rejected by the decoders.
+    pub records: (u64, u64, u64),
 }
 
 /// Runs every detector of `args` over its input: findings to `out` in
@@ -173,6 +196,10 @@ pub(crate) fn detect(
         findings: hunter.kept.take().unwrap_or_default(),
         sources: std::mem::take(&mut hunter.sources),
         events: hunter.events,
+        records: {
+            let t = report.totals();
+            (t.records, t.accepted, t.rejected)
+        },
     })
 }
 

@@ -8,6 +8,7 @@ mod hunt;
 mod hunt_analytics;
 mod hunt_ioc;
 mod hunt_phi;
+mod hunt_store;
 mod ioc;
 mod output;
 mod rules;

@@ -163,6 +163,7 @@ fn from_logs(args: &ScopeArgs, inv: &Inventory) -> Result<(Ledger, Vec<Finding>,
             inventory: Some(args.inventory.clone()),
             ..AnalyticsArgs::default()
         },
+        store: None,
     };
     let mut ledger = Ledger::new(internal_networks(inv));
     let mut tap = |ev: &Event, sources: &[SourceInfo]| {
@@ -172,6 +173,48 @@ fn from_logs(args: &ScopeArgs, inv: &Inventory) -> Result<(Ledger, Vec<Finding>,
     };
     let det = hunt::detect(&hunt_args, Box::new(io::sink()), Some(&mut tap), true)?;
     Ok((ledger, det.findings, det.exit))
+}
+
+fn store_err(e: phiwatch_store::StoreError) -> CliError {
+    CliError::Runtime(anyhow::anyhow!("{e}"))
+}
+
+/// The scope from what `hunt --store` kept: the ledger, the coverage and
+/// the findings of the window.
+fn from_store(
+    args: &ScopeArgs,
+    db: &std::path::Path,
+    inv: &Inventory,
+    patients: &PatientTables,
+) -> Result<(ScopeResult, Option<Finding>, u8), CliError> {
+    if !db.exists() {
+        return Err(CliError::Usage(format!(
+            "--store {}: no such file (write one with `phiwatch hunt LOGS --inventory FILE --store DB`)",
+            db.display()
+        )));
+    }
+    let store = phiwatch_store::Store::open_existing(db).map_err(store_err)?;
+    let incident = match &args.incident {
+        Some(id) => Some(find_incident(&store.incidents().map_err(store_err)?, id)?.clone()),
+        None => None,
+    };
+    let mut cfg = config(args, incident.as_ref())?;
+    cfg.internal = internal_networks(inv);
+    let (from, to) = (cfg.from, cfg.to);
+    let mut b = ScopeBuilder::new(cfg, inv, patients);
+    for a in store.accesses(from, to).map_err(store_err)? {
+        b.access(&a);
+    }
+    for (kind, hour) in store.coverage(from, to).map_err(store_err)? {
+        b.covered(
+            &kind,
+            Timestamp::from_nanos(hour.saturating_mul(phiwatch_store::HOUR_NS)),
+        );
+    }
+    for f in store.findings(from, to).map_err(store_err)? {
+        b.finding(&f);
+    }
+    Ok((b.finish(), incident, exit::OK))
 }
 
 /// The incident `id` (or unique prefix) among `findings`.
@@ -242,19 +285,25 @@ pub fn run(args: ScopeArgs) -> Result<u8, CliError> {
         ));
     }
     let (inv, patients) = load_inventory(&args.inventory)?;
-    let (ledger, findings, code) = from_logs(&args, &inv)?;
-    let incident = match &args.incident {
-        Some(id) => Some(find_incident(&findings, id)?),
-        None => None,
+    let (result, incident, code) = match &args.store {
+        Some(db) => from_store(&args, db, &inv, &patients)?,
+        None => {
+            let (ledger, findings, code) = from_logs(&args, &inv)?;
+            let incident = match &args.incident {
+                Some(id) => Some(find_incident(&findings, id)?.clone()),
+                None => None,
+            };
+            let mut cfg = config(&args, incident.as_ref())?;
+            cfg.internal = internal_networks(&inv);
+            let mut b = ScopeBuilder::new(cfg, &inv, &patients);
+            b.ledger(&ledger);
+            for f in &findings {
+                b.finding(f);
+            }
+            (b.finish(), incident, code)
+        }
     };
-    let mut cfg = config(&args, incident)?;
-    cfg.internal = internal_networks(&inv);
-    let mut b = ScopeBuilder::new(cfg, &inv, &patients);
-    b.ledger(&ledger);
-    for f in &findings {
-        b.finding(f);
-    }
-    let result = b.finish();
+    let incident = incident.as_ref();
     let (facts, assumed) = scope_hipaa::facts(
         &args.hipaa,
         &result.scope,
