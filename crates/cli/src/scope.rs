@@ -66,6 +66,18 @@ pub struct ScopeArgs {
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write every document into DIR: report.html, report.json,
+    /// forensic-summary.md, attack-layer.json (ATT&CK Navigator), iocs.csv
+    /// and the notice letter drafts under letters/.
+    #[arg(long, value_name = "DIR")]
+    pub documents: Option<PathBuf>,
+
+    /// Write the affected individuals (patient_id,state,deceased,contact)
+    /// to FILE. It is PHI: written only when asked, readable by the owner
+    /// only.
+    #[arg(long, value_name = "FILE")]
+    pub individuals: Option<PathBuf>,
+
     /// Read every source as this format instead of detecting it.
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<String>,
@@ -304,58 +316,115 @@ pub fn run(args: ScopeArgs) -> Result<u8, CliError> {
         }
     };
     let incident = incident.as_ref();
-    let (facts, assumed) = scope_hipaa::facts(
-        &args.hipaa,
-        &result.scope,
-        &inv,
-        incident.map(|f| f.summary.clone()),
-    )?;
-    let mut hipaa = phiwatch_hipaa::determine(&facts);
+    let report = make_report(&args.hipaa, result.scope.clone(), &inv, incident)?;
+    write_report(&args, &report)?;
+    if let Some(dir) = &args.documents {
+        write_documents(dir, &report, None)?;
+    }
+    if let Some(path) = &args.individuals {
+        write_private(path, &phiwatch_report::individuals_csv(&result.affected))?;
+    }
+    if !args.quiet {
+        summary(&result, &report.hipaa)?;
+        if let Some(dir) = &args.documents {
+            eprintln!("phiwatch: scope: documents in {}", dir.display());
+        }
+        if let Some(path) = &args.individuals {
+            eprintln!(
+                "phiwatch: scope: {} affected individuals listed in {} (PHI: keep it safe)",
+                result.affected.len(),
+                path.display()
+            );
+        }
+    }
+    Ok(code.max(exit::OK))
+}
+
+/// The report: the determination made on the scope's facts and the
+/// officer's flags.
+pub(crate) fn make_report(
+    hipaa: &HipaaArgs,
+    scope: phiwatch_scope::Scope,
+    inv: &Inventory,
+    incident: Option<&Finding>,
+) -> Result<phiwatch_report::Report, CliError> {
+    let (facts, assumed) =
+        scope_hipaa::facts(hipaa, &scope, inv, incident.map(|f| f.summary.clone()))?;
+    let mut report = phiwatch_report::Report::new(scope, facts, Timestamp::now());
     if assumed {
-        hipaa.to_complete.insert(
+        report.hipaa.to_complete.insert(
             0,
             phiwatch_hipaa::ToComplete {
                 item: format!(
                     "the date of discovery: {} (today) was assumed; give --discovered",
-                    facts.discovered
+                    report.facts.discovered
                 ),
                 cite: "45 CFR 164.404(a)(2)".into(),
             },
         );
     }
-    let report = Report {
-        scope: &result.scope,
-        hipaa: &hipaa,
-        facts: &facts,
-    };
-    write_report(&args, &report)?;
-    if !args.quiet {
-        summary(&result, &hipaa)?;
-    }
-    Ok(code.max(exit::OK))
+    Ok(report)
 }
 
-/// The scope report: the scope's fields, the determination and its facts.
-#[derive(serde::Serialize)]
-struct Report<'a> {
-    #[serde(flatten)]
-    scope: &'a phiwatch_scope::Scope,
-    hipaa: &'a phiwatch_hipaa::Determination,
-    facts: &'a phiwatch_hipaa::Facts,
-}
-
-fn write_report(args: &ScopeArgs, r: &Report<'_>) -> Result<(), CliError> {
+fn write_report(args: &ScopeArgs, r: &phiwatch_report::Report) -> Result<(), CliError> {
     let mut out = open_output(args.output.as_ref())?;
     match args.format {
         ScopeFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, r).map_err(|e| CliError::Runtime(e.into()))?;
+            out.write_all(
+                r.to_json()
+                    .map_err(|e| CliError::Runtime(e.into()))?
+                    .as_bytes(),
+            )?;
             writeln!(out)?;
         }
-        ScopeFormat::Html => {
-            return Err(CliError::Usage("--format html: not yet".into()));
-        }
+        ScopeFormat::Html => out.write_all(phiwatch_report::html(r).as_bytes())?,
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Writes every document into `dir` (created); `affected` adds the
+/// individuals list (PHI).
+pub(crate) fn write_documents(
+    dir: &std::path::Path,
+    r: &phiwatch_report::Report,
+    affected: Option<&[phiwatch_inventory::Patient]>,
+) -> Result<Vec<PathBuf>, CliError> {
+    let docs = phiwatch_report::documents(r, affected).map_err(|e| CliError::Runtime(e.into()))?;
+    let mut written = Vec::new();
+    for d in docs {
+        let path = dir.join(&d.name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                CliError::Runtime(anyhow::anyhow!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        if d.phi {
+            write_private(&path, &d.content)?;
+        } else {
+            std::fs::write(&path, &d.content).map_err(|e| {
+                CliError::Runtime(anyhow::anyhow!("cannot write {}: {e}", path.display()))
+            })?;
+        }
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Writes a file only its owner can read (PHI).
+fn write_private(path: &std::path::Path, content: &str) -> Result<(), CliError> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot write {}: {e}", path.display())))?;
+    f.write_all(content.as_bytes())
+        .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot write {}: {e}", path.display())))?;
     Ok(())
 }
 
