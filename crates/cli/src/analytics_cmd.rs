@@ -64,18 +64,40 @@ pub enum InventoryCommand {
 
 pub fn run_inventory(args: InventoryArgs) -> Result<u8, CliError> {
     match args.command {
-        InventoryCommand::Check { file } => match Inventory::load(&file) {
-            Ok(inv) => {
+        InventoryCommand::Check { file } => {
+            // The TOML first, then the patients lists it names: every
+            // problem of both is listed before the exit.
+            let (inv, mut problems) = match Inventory::load(&file) {
+                Ok(inv) => (Some(inv), Vec::new()),
+                Err(p) => (None, p.0),
+            };
+            let tables = match &inv {
+                Some(inv) => match inv.load_patients() {
+                    Ok(t) => Some(t),
+                    Err(p) => {
+                        problems.extend(p.0);
+                        None
+                    }
+                },
+                None => None,
+            };
+            if let (Some(inv), Some(tables), true) = (&inv, &tables, problems.is_empty()) {
                 println!(
-                    "{}: {} silos, {} internal networks, {} vendors",
+                    "{}: {}{} silos, {} internal networks, {} vendors",
                     file.display(),
+                    inv.name
+                        .as_ref()
+                        .map_or(String::new(), |n| format!("{n}: ")),
                     inv.silos.len(),
                     inv.internal_networks.len(),
                     inv.vendors.len()
                 );
-                for s in &inv.silos {
+                for (i, s) in inv.silos.iter().enumerate() {
+                    let patients = tables.of(i).map_or("no patients list".to_string(), |p| {
+                        format!("{} patients in {}", p.len(), p.path.display())
+                    });
                     println!(
-                        "  silo {} ({}): {}",
+                        "  silo {} ({}): {}; {patients}",
                         s.name,
                         s.kind.as_str(),
                         s.categories.join(", ")
@@ -89,20 +111,18 @@ pub fn run_inventory(args: InventoryArgs) -> Result<u8, CliError> {
                         v.networks.join(", ")
                     );
                 }
-                Ok(exit::OK)
+                return Ok(exit::OK);
             }
-            Err(p) => {
-                for problem in &p.0 {
-                    eprintln!("{problem}");
-                }
-                eprintln!(
-                    "phiwatch: {}: {} problem{}",
-                    file.display(),
-                    p.0.len(),
-                    if p.0.len() == 1 { "" } else { "s" }
-                );
-                Ok(exit::RUNTIME)
+            for problem in &problems {
+                eprintln!("{problem}");
             }
-        },
+            eprintln!(
+                "phiwatch: {}: {} problem{}",
+                file.display(),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
+            Ok(exit::RUNTIME)
+        }
     }
 }
