@@ -198,7 +198,7 @@ fn is_read(operation: Option<&str>, statement: Option<&str>) -> bool {
 
 /// What a SQL statement reaches.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum SqlReach {
+pub enum SqlReach {
     /// A key column compared to these literals.
     Keys(Vec<String>),
     /// No `WHERE`: the whole table.
@@ -209,7 +209,7 @@ pub(crate) enum SqlReach {
 
 /// Reads the `WHERE` of a statement: key columns compared to literals give
 /// their ids; no `WHERE` is the whole table.
-pub(crate) fn sql_reach(sql: &str) -> SqlReach {
+pub fn sql_reach(sql: &str) -> SqlReach {
     let lower = sql.to_ascii_lowercase();
     let Some(w) = find_word(&lower, "where") else {
         return SqlReach::All;

@@ -52,7 +52,7 @@ mod builder;
 mod ledger;
 pub mod report;
 
-pub use access::{access_of, Access, Reach};
+pub use access::{access_of, sql_reach, Access, Reach, SqlReach};
 pub use actor::{Actor, ActorError, Actors, Who};
 pub use builder::{ScopeBuilder, ScopeConfig, ScopeResult};
 pub use ledger::{Flow, Ledger};
