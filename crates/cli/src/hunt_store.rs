@@ -63,6 +63,7 @@ pub fn keep(
     let accesses = store
         .put_accesses(run, &ledger.accesses)
         .map_err(store_err)?;
+    let flows = store.put_flows(run, &ledger.flows()).map_err(store_err)?;
     for (kind, hours) in &ledger.coverage {
         let hours: Vec<i64> = hours.iter().copied().collect();
         store.put_coverage(run, kind, &hours).map_err(store_err)?;
@@ -85,7 +86,7 @@ pub fn keep(
         let mut err = io::stderr().lock();
         writeln!(
             err,
-            "phiwatch: hunt: store {}: run {run}: {} of {} input files new; findings {} added, {} already there; ledger {} accesses added, {} already there",
+            "phiwatch: hunt: store {}: run {run}: {} of {} input files new; findings {} added, {} already there; ledger {} accesses added, {} already there; {} hourly flows out added, {} already there",
             db.display(),
             new_sources,
             det.sources.len(),
@@ -93,6 +94,8 @@ pub fn keep(
             findings.duplicate,
             accesses.new,
             accesses.duplicate,
+            flows.new,
+            flows.duplicate,
         )?;
     }
     Ok(())

@@ -217,6 +217,9 @@ fn from_store(
     for a in store.accesses(from, to).map_err(store_err)? {
         b.access(&a);
     }
+    for f in store.flows(from, to).map_err(store_err)? {
+        b.flow(&f);
+    }
     for (kind, hour) in store.coverage(from, to).map_err(store_err)? {
         b.covered(
             &kind,

@@ -269,3 +269,104 @@ fn bad_input_is_a_usage_error_that_says_why() {
         "{err}"
     );
 }
+
+/// `hunt --store` then `scope --store` gives the scope `scope` gives from
+/// the logs; hunting the same logs again under another directory name adds
+/// nothing to the store.
+#[test]
+fn the_store_answers_like_the_logs_and_keeps_no_duplicates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    generate(dir, "vendor-compromise");
+    let hunt = |logs: &str| {
+        let o = phiwatch_in(
+            &[
+                "hunt",
+                logs,
+                "--inventory",
+                "vendor-compromise/inventory/inventory.toml",
+                "--store",
+                "case.db",
+                "--format",
+                "jsonl",
+                "-o",
+                "findings.jsonl",
+            ],
+            dir,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        text(&o.stderr)
+    };
+    let first = hunt("vendor-compromise/logs");
+    assert!(
+        first.contains("findings") && first.contains("0 already there"),
+        "{first}"
+    );
+    std::fs::rename(dir.join("vendor-compromise/logs"), dir.join("copy-of-logs")).unwrap();
+    let second = hunt("copy-of-logs");
+    assert!(
+        second.contains("0 of ") && second.contains("findings 0 added"),
+        "{second}"
+    );
+    assert!(second.contains("ledger 0 accesses added"), "{second}");
+    std::fs::rename(dir.join("copy-of-logs"), dir.join("vendor-compromise/logs")).unwrap();
+    let truth = truth_scope(dir, "vendor-compromise");
+    let window = [
+        "--from",
+        truth["from"].as_str().unwrap(),
+        "--to",
+        truth["to"].as_str().unwrap(),
+        "--actor",
+        "user:acme_support",
+        "--actor",
+        "user:acme-sync",
+        "--actor",
+        "host:fs-01",
+        "--actor",
+        "ip:10.0.1.30",
+        "--discovered",
+        "2026-11-05",
+        "-q",
+    ];
+    let run = |source: &[&str]| -> Value {
+        let mut args = vec!["scope"];
+        args.extend_from_slice(source);
+        args.extend_from_slice(&["--inventory", "vendor-compromise/inventory/inventory.toml"]);
+        args.extend_from_slice(&window);
+        let o = phiwatch_in(&args, dir);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let from_store = run(&["--store", "case.db"]);
+    let from_logs = run(&["vendor-compromise/logs"]);
+    for k in [
+        "silos",
+        "individuals",
+        "exfiltration",
+        "categories",
+        "attack",
+        "iocs",
+    ] {
+        assert_eq!(from_store[k], from_logs[k], "{k}");
+    }
+    assert!(from_store["exfiltration"]["bytes"].as_u64().unwrap() > 1_000_000_000);
+    assert_eq!(from_store["hipaa"]["individual_deadline"], "2027-01-04");
+    assert_eq!(from_store["hipaa"]["hhs"]["mode"], "contemporaneous");
+    // A missing store is a usage error, not a new empty file.
+    let o = phiwatch_in(
+        &[
+            "scope",
+            "--store",
+            "nope.db",
+            "--inventory",
+            "vendor-compromise/inventory/inventory.toml",
+            "--from",
+            "2026-11-02",
+            "--to",
+            "2026-11-03",
+        ],
+        dir,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.join("nope.db").exists());
+}

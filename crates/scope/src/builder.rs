@@ -520,7 +520,11 @@ impl<'i> ScopeBuilder<'i> {
             timeline,
             attack: AttackChain {
                 tactics,
-                techniques: std::mem::take(&mut self.techniques),
+                techniques: {
+                    let mut t = std::mem::take(&mut self.techniques);
+                    t.sort_by(|a, b| a.id.cmp(&b.id));
+                    t
+                },
             },
             iocs: iocs.into_iter().collect(),
             data_gaps,

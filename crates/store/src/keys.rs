@@ -235,6 +235,23 @@ pub(crate) fn access_keys(
     Ok((c.finish(), h.finish()))
 }
 
+/// The content and path keys of an hourly flow: its fields, then its
+/// first record as `<hash>:line` or as `path:line`.
+pub(crate) fn flow_keys(
+    f: &phiwatch_scope::Flow,
+    content_source: &str,
+) -> serde_json::Result<(Key, Key)> {
+    let mut c = f.clone();
+    c.source = String::new();
+    let json = serde_json::to_string(&c)?;
+    let mut h = KeyHasher::new("phiwatch-store/flow/v1");
+    h.field(json.as_bytes());
+    let mut content = h.clone();
+    h.field(f.source.as_bytes());
+    content.field(content_source.as_bytes());
+    Ok((content.finish(), h.finish()))
+}
+
 /// An access's JSON without its source.
 enum Without<'a> {
     /// The stored JSON up to its last field, `"source":…}`.

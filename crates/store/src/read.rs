@@ -150,6 +150,28 @@ impl Store {
         Ok(ids)
     }
 
+    /// Hourly flows overlapping `[from, to]`, in time order.
+    pub fn flows(&self, from: Timestamp, to: Timestamp) -> Result<Vec<phiwatch_scope::Flow>> {
+        let e = self.sql("reading the flows");
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT json FROM flows WHERE last >= ?1 AND first <= ?2 ORDER BY first, id",
+            )
+            .map_err(&e)?;
+        let mut rows = st
+            .query(params![from.as_nanos(), to.as_nanos()])
+            .map_err(&e)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(&e)? {
+            let json: String = r.get(0).map_err(&e)?;
+            let f = serde_json::from_str(&json)
+                .map_err(|_| self.invalid("a stored flow is not valid JSON".to_string()))?;
+            out.push(f);
+        }
+        Ok(out)
+    }
+
     /// Ledger entries with `from <= time <= to`, in time order (then
     /// insertion order).
     pub fn accesses(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Access>> {

@@ -127,9 +127,29 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 "#;
 
+/// Schema version 2: the hourly flows from inside to outside (`scope
+/// --store` counts the bytes that left from them), keyed like the ledger.
+const V2: &str = r#"
+CREATE TABLE flows (
+    id INTEGER PRIMARY KEY,
+    content_key BLOB NOT NULL UNIQUE,
+    path_key BLOB NOT NULL UNIQUE,
+    run INTEGER NOT NULL REFERENCES runs(id),
+    hour INTEGER NOT NULL,
+    first INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    src TEXT,
+    dst TEXT,
+    bytes INTEGER NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE INDEX flows_last ON flows(last);
+CREATE INDEX flows_first ON flows(first);
+"#;
+
 /// The migrations, in order: entry `i` takes the schema from version `i`
 /// to version `i + 1`. Never edit a released entry; append a new one.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub fn latest() -> u32 {

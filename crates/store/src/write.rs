@@ -258,6 +258,59 @@ impl Store {
         Ok(added)
     }
 
+    /// Adds hourly flows from inside to outside of `run`; a flow whose
+    /// content key or path key the store holds is a duplicate.
+    pub fn put_flows(&mut self, run: RunId, flows: &[phiwatch_scope::Flow]) -> Result<Added> {
+        self.check_run(run)?;
+        let sources = self.source_map(run)?;
+        let path = self.path.clone();
+        let e = |source| sql_at(&path, "adding flows", source);
+        let enc = |source| StoreError::Encode {
+            path: path.clone(),
+            what: "a flow",
+            source,
+        };
+        let tx = self.conn.transaction().map_err(e)?;
+        let mut added = Added::default();
+        {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT INTO flows (content_key, path_key, run, hour, first, last, src, dst,
+                     bytes, json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT DO NOTHING",
+                )
+                .map_err(e)?;
+            for f in flows {
+                let json = serde_json::to_string(f).map_err(enc)?;
+                let r = sources.resolve(&f.source);
+                added.unregistered += u64::from(r.source.is_none());
+                let (ck, pk) = keys::flow_keys(f, &r.content).map_err(enc)?;
+                let n = st
+                    .execute(params![
+                        &ck[..],
+                        &pk[..],
+                        run.0,
+                        f.hour.as_nanos(),
+                        f.first.as_nanos(),
+                        f.last.as_nanos(),
+                        f.src.map(|ip| ip.to_string()),
+                        f.dst.map(|ip| ip.to_string()),
+                        i64::try_from(f.bytes).unwrap_or(i64::MAX),
+                        json,
+                    ])
+                    .map_err(e)?;
+                if n == 0 {
+                    added.duplicate += 1;
+                } else {
+                    added.new += 1;
+                }
+            }
+        }
+        tx.commit().map_err(e)?;
+        Ok(added)
+    }
+
     /// Records that logs of `kind` (an `event.module` such as `zeek` or
     /// `postgresql`) had records in each of `hours` (hours since the epoch,
     /// UTC: `nanos.div_euclid(3_600_000_000_000)`). Idempotent.

@@ -22,11 +22,11 @@ fn a_fresh_store_has_the_latest_schema_in_wal_mode() {
     let path = dir.path().join("phiwatch.db");
     let s = Store::open(&path).unwrap();
     assert_eq!(s.schema_version().unwrap(), latest_schema_version());
-    assert_eq!(latest_schema_version(), 1);
+    assert_eq!(latest_schema_version(), 2);
     assert_eq!(s.path(), path);
     drop(s);
     assert_eq!(pragma(&path, "application_id"), APPLICATION_ID);
-    assert_eq!(pragma(&path, "user_version"), 1);
+    assert_eq!(pragma(&path, "user_version"), 2);
     let c = rusqlite::Connection::open(&path).unwrap();
     let mode: String = c
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -46,6 +46,7 @@ fn a_fresh_store_has_the_latest_schema_in_wal_mode() {
             "coverage",
             "entities",
             "findings",
+            "flows",
             "incident_members",
             "meta",
             "run_sources",
@@ -86,7 +87,7 @@ fn reopening_is_idempotent_and_keeps_the_rows() {
     }
     for _ in 0..3 {
         let s = Store::open(&path).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 1);
+        assert_eq!(s.schema_version().unwrap(), 2);
         let c = s.counts().unwrap();
         assert_eq!((c.runs, c.sources, c.accesses), (1, 1, 6));
     }
@@ -110,7 +111,7 @@ fn a_store_from_a_newer_phiwatch_is_refused_untouched() {
             e,
             StoreError::TooNew {
                 found: 7,
-                supported: 1,
+                supported: 2,
                 ..
             }
         ),
@@ -119,7 +120,7 @@ fn a_store_from_a_newer_phiwatch_is_refused_untouched() {
     let msg = e.to_string();
     assert!(msg.contains("future.db"), "{msg}");
     assert!(
-        msg.contains("schema version 7, written by a newer phiwatch; this phiwatch reads schema versions up to 1"),
+        msg.contains("schema version 7, written by a newer phiwatch; this phiwatch reads schema versions up to 2"),
         "{msg}"
     );
     assert_eq!(pragma(&path, "user_version"), 7);
@@ -293,4 +294,61 @@ fn damaged_rows_give_an_error_that_does_not_quote_them() {
     );
     // The rest still reads.
     assert!(s.finding(&findings_at("logs/")[0].id).unwrap().is_some());
+}
+
+/// A version-1 store (before the flows table) opens as version 2 with its
+/// rows kept, and flows can then be stored, de-duplicated and read back.
+#[test]
+fn a_version_1_store_is_upgraded_and_keeps_its_rows() {
+    use phiwatch_scope::Flow;
+    use phiwatch_store::{RunInfo, Timestamp};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut s = Store::open(&path).unwrap();
+        s.begin_run(&RunInfo {
+            command: "hunt".into(),
+            args: Vec::new(),
+            version: "0.1.0".into(),
+            started: Timestamp::from_secs(1).unwrap(),
+        })
+        .unwrap();
+    }
+    {
+        // What version 1 looked like.
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("DROP TABLE flows; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.runs().unwrap().len(), 1, "the old run is kept");
+    let run = s
+        .begin_run(&RunInfo {
+            command: "hunt".into(),
+            args: Vec::new(),
+            version: "0.1.0".into(),
+            started: Timestamp::from_secs(2).unwrap(),
+        })
+        .unwrap();
+    s.add_source(run, "conn.log", "ab", 10).unwrap();
+    let t = |secs| Timestamp::from_secs(secs).unwrap();
+    let flow = Flow {
+        hour: t(3600),
+        first: t(3700),
+        last: t(3800),
+        src: Some("10.0.1.30".parse().unwrap()),
+        dst: Some("100.64.23.45".parse().unwrap()),
+        host: None,
+        bytes: 1_000_000,
+        connections: 3,
+        names: vec!["cdn.example".into()],
+        source: "conn.log:7".into(),
+    };
+    let added = s.put_flows(run, std::slice::from_ref(&flow)).unwrap();
+    assert_eq!((added.new, added.duplicate, added.unregistered), (1, 0, 0));
+    let again = s.put_flows(run, std::slice::from_ref(&flow)).unwrap();
+    assert_eq!((again.new, again.duplicate), (0, 1));
+    assert_eq!(s.flows(t(0), t(3750)).unwrap(), vec![flow.clone()]);
+    assert!(s.flows(t(3801), t(9000)).unwrap().is_empty());
 }
