@@ -98,6 +98,10 @@ pub fn run(args: HuntArgs) -> Result<u8, CliError> {
     Ok(det.exit)
 }
 
+/// What sees each event after the detectors (with the sources, for
+/// evidence references).
+pub(crate) type Tap<'a> = dyn FnMut(&Event, &[SourceInfo]) + 'a;
+
 /// What [`detect`] gives back besides the findings it wrote.
 pub(crate) struct Detected {
     /// The exit code (runtime error when a source failed).
@@ -110,6 +114,8 @@ pub(crate) struct Detected {
     pub events: u64,
     /// Records read, accepted and rejected by the decoders.
     pub records: (u64, u64, u64),
+    /// The ingest report: every source with its format and counts.
+    pub ingest: phiwatch_ingest::Report,
 }
 
 /// Runs every detector of `args` over its input: findings to `out` in
@@ -118,7 +124,7 @@ pub(crate) struct Detected {
 pub(crate) fn detect(
     args: &HuntArgs,
     out: Box<dyn Write>,
-    tap: Option<&mut dyn FnMut(&Event, &[SourceInfo])>,
+    tap: Option<&mut Tap<'_>>,
     keep: bool,
 ) -> Result<Detected, CliError> {
     for p in &args.rules {
@@ -200,6 +206,7 @@ pub(crate) fn detect(
             let t = report.totals();
             (t.records, t.accepted, t.rejected)
         },
+        ingest: report,
     })
 }
 
@@ -248,7 +255,7 @@ struct Hunter<'e> {
     /// Every finding written, when the caller wants them (`scope`, `--store`).
     kept: Option<Vec<Finding>>,
     /// Sees every event after the detectors (`scope`, `--store`).
-    tap: Option<&'e mut dyn FnMut(&Event, &[SourceInfo])>,
+    tap: Option<&'e mut Tap<'e>>,
 }
 
 impl<'e> Hunter<'e> {

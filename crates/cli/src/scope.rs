@@ -112,7 +112,7 @@ fn parse_actor(s: &str) -> Result<Actor, String> {
 }
 
 /// The inventory and its patient lists, every problem at once.
-fn load_inventory(path: &PathBuf) -> Result<(Inventory, PatientTables), CliError> {
+fn load_inventory(path: &std::path::Path) -> Result<(Inventory, PatientTables), CliError> {
     let Some(inv) = hunt_analytics::inventory(Some(path))? else {
         return Err(CliError::Usage("--inventory is required".into()));
     };
@@ -340,7 +340,7 @@ pub fn run(args: ScopeArgs) -> Result<u8, CliError> {
             );
         }
     }
-    Ok(code.max(exit::OK))
+    Ok(code)
 }
 
 /// The report: the determination made on the scope's facts and the

@@ -93,6 +93,7 @@ fn inventory_check_lists_the_silos_or_every_problem() {
         out.contains("silo ehr.patients (table): name, address, dob, ssn"),
         "{out}"
     );
+    assert_eq!(out.matches("; 3 patients in ").count(), 7, "{out}");
     let o = phiwatch_in(&["inventory", "check", "broken.toml"], &inv);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);

@@ -1,38 +1,45 @@
 //! `phiwatch demo`: generate a synthetic hospital's logs with an attack in
-//! them, read them back, and show what the data holds; `phiwatch demo
+//! them, then run the whole chain over them in one pass, as a user would
+//! with `hunt --store` and `scope --incident`: every detector (findings to
+//! `findings.jsonl`), the data-access ledger and the SQLite store
+//! (`phiwatch.db`), the incident with the highest level, its breach scope,
+//! the HIPAA determination and the documents (`report/`), and a check of
+//! the scope against the generator's ground truth. `phiwatch demo
 //! generate`: only the generation, at any size.
-//!
-//! Until detectors exist, the "what the data shows" part is a handful of
-//! plain aggregations over the normalized events (top talkers, top readers,
-//! failures by address). They are descriptive, not detections: the labels
-//! say which field each one sums.
 //!
 //! Layout: this file holds the clap arguments and the entry points;
 //! [`generate`] runs `demo generate`, [`dir`] prepares the output
-//! directory, [`summary`] gathers the aggregations over the events,
-//! [`print`] renders them, and [`text`] holds the short human figures.
+//! directory, [`chain`] runs the chain (counting events by dataset in
+//! [`look`], tallying findings in [`detections`]), [`truth`] checks the
+//! scope against the ground truth, [`print`] and [`sections`] render the
+//! summary, and [`text`] holds the short human figures.
 
+mod chain;
+mod detections;
 mod dir;
 mod generate;
+mod look;
 mod print;
-mod sigma;
-mod summary;
+mod sections;
 mod text;
+mod truth;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::time::Instant;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand};
 use phiwatch_event::Timestamp;
 use phiwatch_synth::{GenConfig, Scale, Scenario};
 
-use crate::{exit, CliError};
+use crate::output::written;
+use crate::CliError;
 
+use self::chain::{run_chain, Paths};
 use self::dir::prepare_out;
 use self::generate::{generate_timed, run_generate};
 use self::print::Summary;
-use self::summary::read_back;
 use self::text::{bytes_text, secs_text};
 
 #[derive(Args, Debug)]
@@ -54,12 +61,14 @@ pub struct DemoArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
 
-    /// Output form of the summary.
+    /// Output form of the summary (the findings, the store and the report
+    /// are written into --out either way).
     #[arg(long, value_enum, default_value_t = DemoFormat::Table)]
     pub format: DemoFormat,
 
     /// Write into --out even if it is a non-empty directory that is not a
-    /// previous demo output (files there are kept; generated files overwrite).
+    /// previous demo output (files there are kept; the files the demo
+    /// writes, phiwatch.db included, are replaced).
     #[arg(long)]
     pub force: bool,
 }
@@ -168,58 +177,43 @@ fn run_demo(args: &DemoArgs) -> Result<u8, CliError> {
     );
     let (gen, secs) = generate_timed(&cfg, &args.out)?;
     eprintln!(
-        "phiwatch: generated {} records ({}) in {} ({:.0} records/s); reading them back …",
+        "phiwatch: generated {} records ({}) in {} ({:.0} records/s); hunting …",
         gen.records,
         bytes_text(gen.bytes),
         secs_text(secs),
         gen.records as f64 / secs.max(1e-9)
     );
-
-    let (report, look, sigma, input_failed) = read_back(&args.out.join("logs"));
+    let t = Instant::now();
+    let paths = Paths::new(&args.out, &gen);
+    let chain = run_chain(&cfg, &paths)?;
+    eprintln!(
+        "phiwatch: hunted, scoped and reported in {}",
+        secs_text(t.elapsed().as_secs_f64())
+    );
     let summary = Summary {
         cfg: &cfg,
-        out: &args.out,
         gen: &gen,
-        report: &report,
-        look: &look,
-        sigma: &sigma,
+        paths: &paths,
+        chain: &chain,
     };
     let mut stdout = io::stdout().lock();
-    let written = match args.format {
+    let result = match args.format {
         DemoFormat::Table => summary.write_table(&mut stdout),
         DemoFormat::Jsonl => summary.write_json(&mut stdout),
     }
     .and_then(|()| stdout.flush());
-    match written {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Err(e) => {
-            return Err(anyhow::Error::from(e)
-                .context("cannot write the summary")
-                .into())
-        }
-    }
-    Ok(if input_failed || report.failed_sources() > 0 {
-        exit::RUNTIME
-    } else {
-        exit::OK
-    })
+    written(result, "the summary")?;
+    Ok(chain.exit)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::summary::domain_of;
-    use super::text::day_text;
     use super::*;
 
     #[test]
-    fn dates_and_domains() {
+    fn dates() {
         assert_eq!(parse_date("2026-11-02"), Ok(1_793_577_600));
         assert!(parse_date("2026-11-02T00:00:00Z").is_err());
         assert!(parse_date("soon").is_err());
-        assert_eq!(day_text(1_793_577_600), "2026-11-02");
-        assert_eq!(domain_of("abc.def.tunnel.example."), "tunnel.example");
-        assert_eq!(domain_of("localhost"), "localhost");
-        assert_eq!(bytes_text(2_500_000_000), "2.50 GB");
     }
 }

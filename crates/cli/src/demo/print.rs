@@ -1,17 +1,18 @@
 //! The rendering of `phiwatch demo`'s summary: aligned text (`--format
-//! table`) or one JSON object on one line (`--format jsonl`).
+//! table`) or one JSON object on one line (`--format jsonl`). This file
+//! holds the frame (what was generated and read back, where things are,
+//! what to run next); [`super::sections`] the chain's sections.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use phiwatch_ingest::Report;
 use phiwatch_synth::{GenConfig, GenReport};
 use serde_json::{json, Value};
 
-use super::sigma::SigmaTally;
-use super::summary::{Aggregation, Look};
-use super::text::{bytes_text, day_text, second_text, under};
+use super::chain::{Chain, Paths};
+use super::sections;
+use super::text::{bytes_text, day_text, second_text, wrap_list};
 
 /// Totals of one format across its sources.
 #[derive(Debug, Default, Clone, Copy)]
@@ -22,20 +23,19 @@ struct FormatTotals {
     rejected: u64,
 }
 
-/// Everything the summary shows: what was generated and what was read back.
+/// Everything the summary shows: what was generated, read back, found,
+/// scoped and determined.
 pub(super) struct Summary<'a> {
     pub(super) cfg: &'a GenConfig,
-    pub(super) out: &'a Path,
     pub(super) gen: &'a GenReport,
-    pub(super) report: &'a Report,
-    pub(super) look: &'a Look,
-    pub(super) sigma: &'a SigmaTally,
+    pub(super) paths: &'a Paths,
+    pub(super) chain: &'a Chain,
 }
 
 impl Summary<'_> {
     fn formats(&self) -> BTreeMap<&'static str, FormatTotals> {
         let mut m: BTreeMap<&'static str, FormatTotals> = BTreeMap::new();
-        for (_, s) in &self.report.sources {
+        for (_, s) in &self.chain.ingest.sources {
             if s.skipped.is_some() {
                 continue;
             }
@@ -48,29 +48,55 @@ impl Summary<'_> {
         m
     }
 
-    fn logs(&self) -> PathBuf {
-        self.out.join("logs")
+    fn sources(&self) -> usize {
+        let r = &self.chain.ingest;
+        r.sources.len() - r.skipped_sources()
     }
 
-    fn truth(&self) -> PathBuf {
-        under(self.out, &self.gen.truth)
-    }
-
-    fn inventory(&self) -> PathBuf {
-        under(self.out, &self.gen.inventory)
-    }
-
-    fn next_command(&self) -> String {
-        format!("phiwatch events {} --format table", self.logs().display())
+    /// The commands that redo each step by hand.
+    pub(super) fn next_commands(&self) -> Vec<String> {
+        let p = self.paths;
+        let mut next = vec![format!(
+            "phiwatch hunt {} --inventory {} --store {} --format jsonl -o {}",
+            p.logs.display(),
+            p.inventory.display(),
+            p.db.display(),
+            p.findings.display()
+        )];
+        let incident = self.chain.incident.as_ref();
+        next.push(format!(
+            "phiwatch scope --store {} --inventory {} {} --discovered {} --format html -o {}",
+            p.db.display(),
+            p.inventory.display(),
+            incident.map_or(
+                "--from TIME --to TIME --actor KIND:VALUE".to_string(),
+                |f| { format!("--incident {}", f.id) }
+            ),
+            self.chain.discovered,
+            p.report.join("report.html").display()
+        ));
+        if incident.is_some() {
+            next.push(format!(
+                "open {} (in a browser)",
+                p.report.join("report.html").display()
+            ));
+        }
+        next.push(format!(
+            "phiwatch demo generate --scenario {} --days 7 --scale medium --out DIR",
+            self.cfg.scenario.name()
+        ));
+        next
     }
 
     /// The summary as aligned text.
     pub(super) fn write_table(&self, out: &mut impl Write) -> io::Result<()> {
         self.write_table_header(out)?;
         self.write_table_read_back(out)?;
-        self.write_table_aggregations(out)?;
-        self.sigma
-            .write_table(out, &self.logs().display().to_string())?;
+        sections::write_detections(out, &self.chain.detections, &self.paths.findings)?;
+        sections::write_incident(out, self.chain)?;
+        sections::write_scope(out, self.chain)?;
+        sections::write_hipaa(out, self.chain)?;
+        sections::write_truth(out, &self.chain.truth, &self.paths.truth)?;
         self.write_table_footer(out)
     }
 
@@ -88,7 +114,7 @@ impl Summary<'_> {
         )?;
         writeln!(
             out,
-            "generated {} records ({}) in {} files\n",
+            "generated {} records ({}) in {} files; then hunted, scoped and reported in one pass\n",
             self.gen.records,
             bytes_text(self.gen.bytes),
             self.gen.files.len()
@@ -106,7 +132,7 @@ impl Summary<'_> {
             "  {:<18} {:>9}  {:<20}  LAST",
             "DATASET", "EVENTS", "FIRST"
         )?;
-        for (ds, s) in &self.look.datasets {
+        for (ds, s) in &self.chain.look.datasets {
             writeln!(
                 out,
                 "  {:<18} {:>9}  {:<20}  {}",
@@ -128,61 +154,77 @@ impl Summary<'_> {
                 f, t.files, t.records, t.accepted, t.rejected
             )?;
         }
-        let t = self.report.totals();
+        let t = self.chain.ingest.totals();
         writeln!(
             out,
-            "  {} sources, {} records read: {} accepted, {} rejected, {} failed sources\n",
-            self.report.sources.len() - self.report.skipped_sources(),
+            "  {} sources, {} records read: {} accepted, {} rejected, {} failed sources; {} events\n",
+            self.sources(),
             t.records,
             t.accepted,
             t.rejected,
-            self.report.failed_sources()
+            self.chain.ingest.failed_sources(),
+            self.chain.events
         )
-    }
-
-    /// Every aggregation, its top rows.
-    fn write_table_aggregations(&self, out: &mut impl Write) -> io::Result<()> {
-        writeln!(
-            out,
-            "WHAT THE DATA SHOWS (descriptive aggregations of the events, not detections)"
-        )?;
-        for a in self.look.aggregations() {
-            write_table_aggregation(out, &a)?;
-        }
-        Ok(())
     }
 
     /// Where the output is, and what to run next.
     fn write_table_footer(&self, out: &mut impl Write) -> io::Result<()> {
+        let p = self.paths;
+        let c = self.chain;
         writeln!(out, "\nWHERE THINGS ARE")?;
-        writeln!(out, "  logs          {}", self.logs().display())?;
-        writeln!(out, "  inventory     {}", self.inventory().display())?;
+        writeln!(out, "  logs          {}", p.logs.display())?;
+        writeln!(out, "  inventory     {}", p.inventory.display())?;
         writeln!(
             out,
-            "  ground truth  {} ({} labeled attack steps; the answer key, not read by phiwatch)",
-            self.truth().display(),
+            "  ground truth  {} ({} labeled attack steps; the answer key, not read by the detectors)",
+            p.truth.display(),
             self.gen.steps
         )?;
-        writeln!(out, "\nNEXT")?;
-        writeln!(out, "  {}", self.next_command())?;
         writeln!(
             out,
-            "  phiwatch hunt {} --inventory {}",
-            self.logs().display(),
-            self.inventory().display()
+            "  findings      {} ({} findings, one JSON object a line)",
+            p.findings.display(),
+            c.detections.findings
         )?;
         writeln!(
             out,
-            "  phiwatch demo generate --scenario {} --days 7 --scale medium --out DIR",
-            self.cfg.scenario.name()
+            "  store         {} (SQLite: the findings, {} data accesses, the logs' coverage)",
+            p.db.display(),
+            c.accesses
         )?;
+        match report_html(&c.documents) {
+            None => writeln!(out, "  report        none: no incident to report on")?,
+            Some(html) => {
+                writeln!(
+                    out,
+                    "  report        {} (open it in a browser)",
+                    html.display()
+                )?;
+                let others: Vec<String> = c
+                    .documents
+                    .iter()
+                    .filter(|d| *d != html)
+                    .map(|d| d.strip_prefix(&p.report).unwrap_or(d).display().to_string())
+                    .collect();
+                writeln!(
+                    out,
+                    "                and beside it: {}",
+                    wrap_list(&others, 31, 80)
+                )?;
+            }
+        }
+        writeln!(out, "\nNEXT (each step by hand)")?;
+        for cmd in self.next_commands() {
+            writeln!(out, "  {cmd}")?;
+        }
         Ok(())
     }
 
     /// The summary as one JSON object on one line.
     pub(super) fn write_json(&self, out: &mut impl Write) -> io::Result<()> {
         let c = self.cfg;
-        let t = self.report.totals();
+        let t = self.chain.ingest.totals();
+        let p = self.paths;
         let v = json!({
             "scenario": c.scenario.name(),
             "seed": c.seed,
@@ -198,27 +240,38 @@ impl Summary<'_> {
             "datasets": self.datasets_json(),
             "formats": self.formats_json(),
             "totals": {
-                "sources": self.report.sources.len() - self.report.skipped_sources(),
-                "failed_sources": self.report.failed_sources(),
+                "sources": self.sources(),
+                "failed_sources": self.chain.ingest.failed_sources(),
                 "records": t.records,
                 "accepted": t.accepted,
                 "rejected": t.rejected,
+                "events": self.chain.events,
+                "findings": self.chain.detections.findings,
+                "accesses": self.chain.accesses,
             },
-            "aggregations": self.aggregations_json(),
-            "detections": self.sigma.json(),
+            "detections": sections::detections_json(&self.chain.detections),
+            "incident": sections::incident_json(self.chain),
+            "scope": sections::scope_json(self.chain),
+            "hipaa": sections::hipaa_json(self.chain),
+            "truth_check": sections::truth_json(&self.chain.truth),
             "paths": {
-                "logs": self.logs().display().to_string(),
-                "inventory": self.inventory().display().to_string(),
-                "truth": self.truth().display().to_string(),
+                "logs": p.logs.display().to_string(),
+                "inventory": p.inventory.display().to_string(),
+                "truth": p.truth.display().to_string(),
+                "findings": p.findings.display().to_string(),
+                "store": p.db.display().to_string(),
+                "report": report_html(&self.chain.documents).map(|d| d.display().to_string()),
+                "documents": self.chain.documents.iter().map(|d| d.display().to_string()).collect::<Vec<_>>(),
             },
-            "next": [self.next_command()],
+            "next": self.next_commands(),
         });
         serde_json::to_writer(&mut *out, &v).map_err(io::Error::other)?;
         writeln!(out)
     }
 
     fn datasets_json(&self) -> Vec<Value> {
-        self.look
+        self.chain
+            .look
             .datasets
             .iter()
             .map(|(ds, s)| {
@@ -246,114 +299,12 @@ impl Summary<'_> {
             })
             .collect()
     }
-
-    fn aggregations_json(&self) -> Vec<Value> {
-        self.look
-            .aggregations()
-            .into_iter()
-            .map(|a| {
-                let rows: Vec<Value> = a
-                    .rows
-                    .iter()
-                    .map(|(k, v, d)| json!({"key": k, "value": v, "detail": d}))
-                    .collect();
-                json!({
-                    "id": a.id,
-                    "title": a.title,
-                    "how": a.how,
-                    "descriptive": true,
-                    "keys": a.total_keys,
-                    "rows": rows,
-                })
-            })
-            .collect()
-    }
 }
 
-/// One aggregation as a titled table of its top rows.
-fn write_table_aggregation(out: &mut impl Write, a: &Aggregation) -> io::Result<()> {
-    writeln!(out, "  {} — {}", a.title, a.how)?;
-    if a.rows.is_empty() {
-        return writeln!(out, "    (none)");
-    }
-    writeln!(
-        out,
-        "    {:<40} {:>14}  {}",
-        a.columns[0], a.columns[1], a.columns[2]
-    )?;
-    for (k, v, d) in &a.rows {
-        let value = if a.is_bytes() {
-            bytes_text(*v)
-        } else {
-            v.to_string()
-        };
-        let mut k = k.clone();
-        if k.chars().count() > 40 {
-            k = k.chars().take(39).collect::<String>() + "…";
-        }
-        writeln!(out, "    {k:<40} {value:>14}  {d}")?;
-    }
-    if a.total_keys > a.rows.len() {
-        writeln!(out, "    … {} more", a.total_keys - a.rows.len())?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    use super::super::summary::read_back;
-    use super::*;
-
-    #[test]
-    fn summary_of_the_samples() {
-        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
-        let (report, look, sigma, failed) = read_back(&samples);
-        assert!(!failed);
-        let gen = GenReport {
-            records: 1,
-            bytes: 1,
-            files: vec![(PathBuf::from("logs/x"), 1)],
-            truth: PathBuf::from("truth/truth.jsonl"),
-            inventory: PathBuf::from("inventory/inventory.toml"),
-            steps: 3,
-        };
-        let cfg = GenConfig::default();
-        let out = Path::new("demo-out");
-        let s = Summary {
-            cfg: &cfg,
-            out,
-            gen: &gen,
-            report: &report,
-            look: &look,
-            sigma: &sigma,
-        };
-        let mut table = Vec::new();
-        s.write_table(&mut table).unwrap();
-        let table = String::from_utf8(table).unwrap();
-        for want in [
-            "zeek.conn",
-            "okta.system",
-            "fhir.audit",
-            "postgresql.audit",
-            "aws.cloudtrail",
-            "web.access",
-            "not detections",
-            "demo-out/truth/truth.jsonl (3 labeled attack steps",
-            "phiwatch events demo-out/logs --format table",
-            "DETECTIONS (the built-in healthcare Sigma pack",
-            "phiwatch hunt demo-out/logs",
-        ] {
-            assert!(table.contains(want), "{want} not in\n{table}");
-        }
-        let mut json = Vec::new();
-        s.write_json(&mut json).unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
-        assert_eq!(v["paths"]["truth"], "demo-out/truth/truth.jsonl");
-        assert!(v["aggregations"].as_array().unwrap().len() >= 5);
-        assert!(v["detections"]["rules"].as_u64().unwrap() >= 25);
-        assert!(v["detections"]["fired"].is_array());
-        println!("{table}");
-    }
+/// The report page among the documents.
+fn report_html(documents: &[PathBuf]) -> Option<&Path> {
+    documents
+        .iter()
+        .map(PathBuf::as_path)
+        .find(|d| d.file_name().is_some_and(|n| n == "report.html"))
 }
