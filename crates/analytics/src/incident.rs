@@ -738,6 +738,17 @@ impl Incidents {
             "entities".into(),
             all_keys.keys().copied().collect::<Vec<_>>().join(", "),
         );
+        // The actors: the entities of the members that are not only an
+        // outage, without hubs (what `scope --incident` scopes).
+        f.group.insert(
+            "actors".into(),
+            actor_keys
+                .iter()
+                .copied()
+                .filter(|k| !self.hub(k))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
         f.group.insert(
             "sources".into(),
             sources.iter().copied().collect::<Vec<_>>().join(", "),

@@ -52,8 +52,9 @@ pub struct ScopeArgs {
     pub actors: Vec<Actor>,
 
     /// Scope an incident (`detector: incident` finding id, or a unique
-    /// prefix): its span, its actors and its findings; --from/--to/--actor
-    /// then narrow or widen it.
+    /// prefix): from its first finding to the end of the data (give --to
+    /// when it was contained), its actors and its findings; --from, --to
+    /// and --actor then change the window or add actors.
     #[arg(long, value_name = "ID")]
     pub incident: Option<String>,
 
@@ -210,7 +211,21 @@ fn from_store(
         Some(id) => Some(find_incident(&store.incidents().map_err(store_err)?, id)?.clone()),
         None => None,
     };
-    let mut cfg = config(args, incident.as_ref())?;
+    // The data ends with the last hour any log covers.
+    let data_end = store
+        .coverage(Timestamp::MIN, Timestamp::MAX)
+        .map_err(store_err)?
+        .iter()
+        .map(|(_, h)| *h)
+        .max()
+        .map(|h| {
+            Timestamp::from_nanos(
+                h.saturating_add(1)
+                    .saturating_mul(phiwatch_store::HOUR_NS)
+                    .saturating_sub(1),
+            )
+        });
+    let mut cfg = config(args, incident.as_ref(), data_end)?;
     cfg.internal = internal_networks(inv);
     let (from, to) = (cfg.from, cfg.to);
     let mut b = ScopeBuilder::new(cfg, inv, patients);
@@ -255,9 +270,13 @@ fn find_incident<'a>(findings: &'a [Finding], id: &str) -> Result<&'a Finding, C
 }
 
 /// The window and actors: from the incident when given, then the flags.
-fn config(args: &ScopeArgs, incident: Option<&Finding>) -> Result<ScopeConfig, CliError> {
+fn config(
+    args: &ScopeArgs,
+    incident: Option<&Finding>,
+    data_end: Option<Timestamp>,
+) -> Result<ScopeConfig, CliError> {
     let mut cfg = match incident {
-        Some(f) => ScopeConfig::from_incident(f),
+        Some(f) => ScopeConfig::from_incident(f, data_end),
         None => {
             let (Some(from), Some(to)) = (args.from, args.to) else {
                 return Err(CliError::Usage(
@@ -308,7 +327,7 @@ pub fn run(args: ScopeArgs) -> Result<u8, CliError> {
                 Some(id) => Some(find_incident(&findings, id)?.clone()),
                 None => None,
             };
-            let mut cfg = config(&args, incident.as_ref())?;
+            let mut cfg = config(&args, incident.as_ref(), ledger.last_time())?;
             cfg.internal = internal_networks(&inv);
             let mut b = ScopeBuilder::new(cfg, &inv, &patients);
             b.ledger(&ledger);

@@ -608,18 +608,22 @@ fn actor_label(a: &Access) -> String {
 }
 
 impl ScopeConfig {
-    /// The scope of an incident finding: its time span, the actors of its
-    /// entity keys (`user:`, `ip:`, `net:`, `host:`; vendors are named by
-    /// their accounts), and its member findings.
-    pub fn from_incident(f: &Finding) -> ScopeConfig {
+    /// The scope of an incident finding: from its first finding to the
+    /// end of the data examined (`data_end`; what the actors reached after
+    /// the last finding counts until containment, which the caller sets
+    /// with its own end), the actors of its actor keys (`user:`, `ip:`,
+    /// `net:`, `host:`; vendors are named by their accounts; an outage's
+    /// service is not an actor), or of all its entity keys when it lists no
+    /// actors, and its member findings.
+    pub fn from_incident(f: &Finding, data_end: Option<Timestamp>) -> ScopeConfig {
         let mut actors = Vec::new();
-        for key in f
+        let keys = f
             .group
-            .get("entities")
+            .get("actors")
+            .or_else(|| f.group.get("entities"))
             .map(String::as_str)
-            .unwrap_or("")
-            .split(", ")
-        {
+            .unwrap_or("");
+        for key in keys.split(", ") {
             let Some((kind, value)) = key.split_once(':') else {
                 continue;
             };
@@ -636,7 +640,7 @@ impl ScopeConfig {
         }
         ScopeConfig {
             from: f.time,
-            to: f.end_time,
+            to: data_end.map_or(f.end_time, |e| e.max(f.end_time)),
             actors: Actors(actors),
             incident: Some(f.id.clone()),
             members: f

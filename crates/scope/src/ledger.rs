@@ -59,6 +59,7 @@ pub struct Ledger {
     pub coverage: BTreeMap<String, BTreeSet<i64>>,
     /// Events seen.
     pub events: u64,
+    last: Option<Timestamp>,
 }
 
 fn text(ev: &Event, key: Key) -> Option<&str> {
@@ -83,12 +84,14 @@ impl Ledger {
             names: HashMap::new(),
             coverage: BTreeMap::new(),
             events: 0,
+            last: None,
         }
     }
 
     /// Takes one event; `source` gives its `path:line`.
     pub fn observe(&mut self, ev: &Event, inv: &Inventory, source: impl Fn() -> String) {
         self.events += 1;
+        self.last = Some(self.last.map_or(ev.time(), |l| l.max(ev.time())));
         let hour = ev.time().as_nanos().div_euclid(HOUR_NS);
         if let Some(kind) = text(ev, keys::EVENT_MODULE) {
             match self.coverage.get_mut(kind) {
@@ -153,6 +156,11 @@ impl Ledger {
         f.connections += 1;
         f.first = f.first.min(t);
         f.last = f.last.max(t);
+    }
+
+    /// The time of the latest event seen.
+    pub fn last_time(&self) -> Option<Timestamp> {
+        self.last
     }
 
     /// The flows, with the names seen for their destinations, in time

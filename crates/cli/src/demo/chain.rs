@@ -168,7 +168,7 @@ fn report_on(
     paths: &Paths,
     (inv, patients): (&Inventory, &PatientTables),
 ) -> Result<(phiwatch_report::Report, Vec<PathBuf>), CliError> {
-    let mut cfg = ScopeConfig::from_incident(incident);
+    let mut cfg = ScopeConfig::from_incident(incident, ledger.last_time());
     cfg.internal = internal_networks(inv);
     let mut b = ScopeBuilder::new(cfg, inv, patients);
     b.ledger(ledger);

@@ -137,10 +137,12 @@ pub(super) fn write_incident(out: &mut impl Write, c: &Chain) -> io::Result<()> 
     )
 }
 
-/// The incident's entities (`user:…`, `ip:…`, `host:…`, `net:…`).
+/// The incident's actors (`user:…`, `ip:…`, `host:…`, `net:…`): what its
+/// scope is about (all its entities when it names no actors).
 fn entities(f: &Finding) -> Vec<&str> {
     f.group
-        .get("entities")
+        .get("actors")
+        .or_else(|| f.group.get("entities"))
         .map(|s| s.split(", ").filter(|s| !s.is_empty()).collect())
         .unwrap_or_default()
 }
