@@ -113,6 +113,29 @@ pub struct InputArgs {
     pub quiet: bool,
 }
 
+impl InputArgs {
+    /// The input options' defaults for `paths`, as the flags give them: for
+    /// commands that read logs on the user's behalf (`scope`, `demo`).
+    pub fn defaults(paths: Vec<String>, quiet: bool) -> InputArgs {
+        InputArgs {
+            paths,
+            input_format: None,
+            from: None,
+            to: None,
+            mapping: None,
+            vpc_fields: None,
+            pg_prefix: None,
+            year: None,
+            threads: None,
+            reorder_window: 4096,
+            max_record_bytes: 16 * 1024 * 1024,
+            max_document_bytes: 512 * 1024 * 1024,
+            max_diagnostics: 50,
+            quiet,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OrderArg {
     /// One stream in time order.

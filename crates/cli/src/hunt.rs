@@ -75,6 +75,32 @@ pub struct HuntArgs {
     pub store: Option<PathBuf>,
 }
 
+impl HuntArgs {
+    /// `hunt INPUT --inventory FILE` with every detector and no output
+    /// file: the detection pass `scope` and `demo` run.
+    pub(crate) fn every_detector(input: InputArgs, inventory: PathBuf) -> HuntArgs {
+        HuntArgs {
+            input,
+            rules: Vec::new(),
+            no_builtin: false,
+            engine: crate::rules::EngineArgs {
+                taxonomy: None,
+                placeholders: None,
+            },
+            format: Format::Jsonl,
+            output: None,
+            no_phi: false,
+            max_groups: 100_000,
+            ioc: Vec::new(),
+            analytics: AnalyticsArgs {
+                inventory: Some(inventory),
+                ..AnalyticsArgs::default()
+            },
+            store: None,
+        }
+    }
+}
+
 fn parse_format(s: &str) -> Result<Format, String> {
     s.parse::<Format>().map_err(|e| e.to_string())
 }

@@ -15,9 +15,8 @@ use phiwatch_scope::{Actor, Ledger, ScopeBuilder, ScopeConfig, ScopeResult};
 
 use crate::events::{parse_time, InputArgs};
 use crate::hunt::{self, HuntArgs};
-use crate::hunt_analytics::{self, AnalyticsArgs};
+use crate::hunt_analytics;
 use crate::output::open_output;
-use crate::rules::EngineArgs;
 use crate::scope_hipaa::{self, HipaaArgs};
 use crate::{exit, CliError};
 
@@ -137,47 +136,17 @@ fn internal_networks(inv: &Inventory) -> Vec<Cidr> {
 /// The logs read with every detector (for the timeline, the ATT&CK chain
 /// and incidents) and the ledger collected on the way.
 fn from_logs(args: &ScopeArgs, inv: &Inventory) -> Result<(Ledger, Vec<Finding>, u8), CliError> {
-    let input =
-        InputArgs {
-            paths: args.paths.clone(),
-            input_format: match &args.input_format {
-                Some(f) => Some(phiwatch_decode::Format::from_name(f).ok_or_else(|| {
-                    CliError::Usage(format!("--input-format {f}: unknown format"))
-                })?),
-                None => None,
-            },
-            from: None,
-            to: None,
-            mapping: None,
-            vpc_fields: None,
-            pg_prefix: args.pg_prefix.clone(),
-            year: None,
-            threads: args.threads,
-            reorder_window: 4096,
-            max_record_bytes: 16 * 1024 * 1024,
-            max_document_bytes: 512 * 1024 * 1024,
-            max_diagnostics: 50,
-            quiet: args.quiet,
-        };
-    let hunt_args = HuntArgs {
-        input,
-        rules: Vec::new(),
-        no_builtin: false,
-        engine: EngineArgs {
-            taxonomy: None,
-            placeholders: None,
-        },
-        format: phiwatch_finding::Format::Jsonl,
-        output: None,
-        no_phi: false,
-        max_groups: 100_000,
-        ioc: Vec::new(),
-        analytics: AnalyticsArgs {
-            inventory: Some(args.inventory.clone()),
-            ..AnalyticsArgs::default()
-        },
-        store: None,
+    let mut input = InputArgs::defaults(args.paths.clone(), args.quiet);
+    input.input_format = match &args.input_format {
+        Some(f) => Some(
+            phiwatch_decode::Format::from_name(f)
+                .ok_or_else(|| CliError::Usage(format!("--input-format {f}: unknown format")))?,
+        ),
+        None => None,
     };
+    input.pg_prefix = args.pg_prefix.clone();
+    input.threads = args.threads;
+    let hunt_args = HuntArgs::every_detector(input, args.inventory.clone());
     let mut ledger = Ledger::new(internal_networks(inv));
     let mut tap = |ev: &Event, sources: &[SourceInfo]| {
         ledger.observe(ev, inv, || {

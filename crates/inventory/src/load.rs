@@ -11,6 +11,20 @@ use toml::{Spanned, Table, Value};
 
 use crate::{Inventory, Silo, SiloKind, SiloMatch, Vendor, CATEGORIES};
 
+/// A file's name (for problems) and its text; a file that cannot be read
+/// is one problem at line 0.
+pub(crate) fn read_text(path: &Path) -> Result<(String, String), Problems> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((file, text)),
+        Err(e) => Err(Problems(vec![Problem {
+            file,
+            line: 0,
+            message: format!("cannot read: {e}"),
+        }])),
+    }
+}
+
 /// One thing wrong with an inventory file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -92,14 +106,7 @@ impl Inventory {
     /// Every problem found: unreadable file, TOML syntax, unknown keys,
     /// missing or invalid values, duplicate silo names.
     pub fn load(path: &Path) -> Result<Inventory, Problems> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Problems(vec![Problem {
-                file: file.clone(),
-                line: 0,
-                message: format!("cannot read: {e}"),
-            }])
-        })?;
+        let (file, text) = read_text(path)?;
         let mut inv = Inventory::parse(&text, &file)?;
         inv.path = path.to_path_buf();
         Ok(inv)

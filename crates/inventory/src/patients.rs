@@ -35,14 +35,7 @@ pub struct Patients {
 impl Patients {
     /// Reads and validates a patients CSV.
     pub fn load(path: &Path) -> Result<Patients, Problems> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Problems(vec![Problem {
-                file: file.clone(),
-                line: 0,
-                message: format!("cannot read: {e}"),
-            }])
-        })?;
+        let (file, text) = crate::load::read_text(path)?;
         let mut p = Patients::parse(&text, &file)?;
         p.path = path.to_path_buf();
         Ok(p)

@@ -11,7 +11,7 @@ use phiwatch_inventory::{Inventory, Patient, PatientTables};
 
 use crate::access::{Access, Reach};
 use crate::actor::{Actors, Who};
-use crate::ledger::{Flow, Ledger};
+use crate::ledger::{note_hour, Flow, Ledger};
 use crate::report::{
     AttackChain, DataGap, Destination, Exfiltration, Individuals, Ioc, Scope, SiloScope,
     TimelineEntry, Totals, Window,
@@ -130,16 +130,7 @@ impl<'i> ScopeBuilder<'i> {
     /// Notes that a kind of log had a record at `t` (for the data gaps).
     pub fn covered(&mut self, kind: &str, t: Timestamp) {
         if self.in_window(t) {
-            let hour = t.as_nanos().div_euclid(HOUR_NS);
-            match self.coverage.get_mut(kind) {
-                Some(h) => {
-                    h.insert(hour);
-                }
-                None => {
-                    self.coverage
-                        .insert(kind.to_string(), BTreeSet::from([hour]));
-                }
-            }
+            note_hour(&mut self.coverage, kind, t.as_nanos().div_euclid(HOUR_NS));
         }
     }
 

@@ -46,6 +46,19 @@ pub struct Flow {
     pub source: String,
 }
 
+/// Notes that logs of `kind` had a record in `hour` (allocating the kind
+/// only the first time).
+pub(crate) fn note_hour(coverage: &mut BTreeMap<String, BTreeSet<i64>>, kind: &str, hour: i64) {
+    match coverage.get_mut(kind) {
+        Some(h) => {
+            h.insert(hour);
+        }
+        None => {
+            coverage.insert(kind.to_string(), BTreeSet::from([hour]));
+        }
+    }
+}
+
 /// Accesses, flows and coverage collected from events.
 #[derive(Debug)]
 pub struct Ledger {
@@ -94,15 +107,7 @@ impl Ledger {
         self.last = Some(self.last.map_or(ev.time(), |l| l.max(ev.time())));
         let hour = ev.time().as_nanos().div_euclid(HOUR_NS);
         if let Some(kind) = text(ev, keys::EVENT_MODULE) {
-            match self.coverage.get_mut(kind) {
-                Some(h) => {
-                    h.insert(hour);
-                }
-                None => {
-                    self.coverage
-                        .insert(kind.to_string(), BTreeSet::from([hour]));
-                }
-            }
+            note_hour(&mut self.coverage, kind, hour);
         }
         if let Some(a) = access_of(ev, inv, &source) {
             self.accesses.push(a);

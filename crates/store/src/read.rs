@@ -150,38 +150,19 @@ impl Store {
         Ok(ids)
     }
 
-    /// Hourly flows overlapping `[from, to]`, in time order.
-    pub fn flows(&self, from: Timestamp, to: Timestamp) -> Result<Vec<phiwatch_scope::Flow>> {
-        let e = self.sql("reading the flows");
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT json FROM flows WHERE last >= ?1 AND first <= ?2 ORDER BY first, id",
-            )
-            .map_err(&e)?;
-        let mut rows = st
-            .query(params![from.as_nanos(), to.as_nanos()])
-            .map_err(&e)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(&e)? {
-            let json: String = r.get(0).map_err(&e)?;
-            let f = serde_json::from_str(&json)
-                .map_err(|_| self.invalid("a stored flow is not valid JSON".to_string()))?;
-            out.push(f);
-        }
-        Ok(out)
-    }
-
-    /// Ledger entries with `from <= time <= to`, in time order (then
-    /// insertion order).
-    pub fn accesses(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Access>> {
-        let e = self.sql("reading the ledger");
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT id, json FROM accesses WHERE time >= ?1 AND time <= ?2 ORDER BY time, id",
-            )
-            .map_err(&e)?;
+    /// Rows of `table` (`id, json` selected by `sql` over `?1 = from`,
+    /// `?2 = to`) decoded from their JSON; `(op, what)` name the reading
+    /// and a row in errors.
+    fn json_rows<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &'static str,
+        (op, what): (&'static str, &'static str),
+        sql: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<T>> {
+        let e = self.sql(op);
+        let mut st = self.conn.prepare_cached(sql).map_err(&e)?;
         let mut rows = st
             .query(params![from.as_nanos(), to.as_nanos()])
             .map_err(&e)?;
@@ -192,12 +173,35 @@ impl Store {
                 .get_ref(1)
                 .map_err(&e)?
                 .as_str()
-                .map_err(|x| self.damaged("accesses", id, format!("json column: {x}")))?;
-            let a: Access = serde_json::from_str(json)
-                .map_err(|x| self.damaged("accesses", id, json_problem("ledger entry", &x)))?;
-            out.push(a);
+                .map_err(|x| self.damaged(table, id, format!("json column: {x}")))?;
+            let v: T = serde_json::from_str(json)
+                .map_err(|x| self.damaged(table, id, json_problem(what, &x)))?;
+            out.push(v);
         }
         Ok(out)
+    }
+
+    /// Hourly flows overlapping `[from, to]`, in time order.
+    pub fn flows(&self, from: Timestamp, to: Timestamp) -> Result<Vec<phiwatch_scope::Flow>> {
+        self.json_rows(
+            "flows",
+            ("reading the flows", "flow"),
+            "SELECT id, json FROM flows WHERE last >= ?1 AND first <= ?2 ORDER BY first, id",
+            from,
+            to,
+        )
+    }
+
+    /// Ledger entries with `from <= time <= to`, in time order (then
+    /// insertion order).
+    pub fn accesses(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Access>> {
+        self.json_rows(
+            "accesses",
+            ("reading the ledger", "ledger entry"),
+            "SELECT id, json FROM accesses WHERE time >= ?1 AND time <= ?2 ORDER BY time, id",
+            from,
+            to,
+        )
     }
 
     /// The (log kind, hour) pairs with records, for the hours that overlap

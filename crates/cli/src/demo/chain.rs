@@ -21,9 +21,8 @@ use super::text::{day_text, secs_text, under};
 use super::truth::{self, CheckInput, TruthCheck};
 use crate::events::InputArgs;
 use crate::hunt::{self, Detected, HuntArgs};
-use crate::hunt_analytics::{self, AnalyticsArgs};
+use crate::hunt_analytics;
 use crate::output::open_output;
-use crate::rules::EngineArgs;
 use crate::scope::{make_report, write_documents};
 use crate::scope_hipaa::HipaaArgs;
 use crate::{hunt_store, CliError};
@@ -106,40 +105,10 @@ fn load_inventory(path: &Path) -> Result<(Inventory, PatientTables), CliError> {
 
 /// `hunt LOGS --inventory FILE` as the demo runs it: every detector, quiet.
 fn hunt_args(paths: &Paths) -> HuntArgs {
-    HuntArgs {
-        input: InputArgs {
-            paths: vec![paths.logs.display().to_string()],
-            input_format: None,
-            from: None,
-            to: None,
-            mapping: None,
-            vpc_fields: None,
-            pg_prefix: None,
-            year: None,
-            threads: None,
-            reorder_window: 4096,
-            max_record_bytes: 16 * 1024 * 1024,
-            max_document_bytes: 512 * 1024 * 1024,
-            max_diagnostics: 50,
-            quiet: true,
-        },
-        rules: Vec::new(),
-        no_builtin: false,
-        engine: EngineArgs {
-            taxonomy: None,
-            placeholders: None,
-        },
-        format: phiwatch_finding::Format::Jsonl,
-        output: None,
-        no_phi: false,
-        max_groups: 100_000,
-        ioc: Vec::new(),
-        analytics: AnalyticsArgs {
-            inventory: Some(paths.inventory.clone()),
-            ..AnalyticsArgs::default()
-        },
-        store: None,
-    }
+    HuntArgs::every_detector(
+        InputArgs::defaults(vec![paths.logs.display().to_string()], true),
+        paths.inventory.clone(),
+    )
 }
 
 /// One pass over the logs: the findings (written to `findings.jsonl` and
