@@ -146,10 +146,11 @@ impl Rule {
     /// `z ≥ min_z` is `v ≥ median + min_z·spread`, so every condition is a
     /// lower bound on the count and the threshold is their maximum.
     pub(crate) fn threshold(&self, own: &Window, peer: PeerStat) -> Th {
-        let sorted = own.sorted();
-        let median = sorted.median().unwrap_or(0.0);
-        let mad = sorted.mad().unwrap_or(0.0);
-        let q = sorted.quantile(self.quantile).unwrap_or(0.0);
+        // Selection, not a sort: this runs for every agent's new hour.
+        let mut sel = own.selector();
+        let median = sel.median().unwrap_or(0.0);
+        let mad = sel.mad().unwrap_or(0.0);
+        let q = sel.quantile(self.quantile).unwrap_or(0.0);
         let spread = (mad * 1.4826).max(self.z_floor).max(f64::MIN_POSITIVE);
         let (value, by) = if own.len() >= self.min_samples {
             let v = self
