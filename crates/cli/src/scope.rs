@@ -436,15 +436,23 @@ fn summary(r: &ScopeResult, h: &phiwatch_hipaa::Determination) -> io::Result<()>
         s.totals.accesses_in_scope,
         s.totals.findings_in_scope,
     )?;
-    writeln!(
-        err,
-        "phiwatch: scope: HIPAA: breach {}; individual notice by {}; HHS {} by {}; media notice in {}",
-        if h.breach_presumed { "presumed" } else { "not presumed" },
-        h.individual_deadline.map_or("-".into(), |d| d.to_string()),
-        h.hhs.mode.map_or("-".into(), |m| format!("{m:?}").to_lowercase()),
-        h.hhs.deadline.map_or("-".into(), |d| d.to_string()),
-        if h.media_states.is_empty() { "no state".into() } else { h.media_states.join(", ") },
-    )?;
+    match (h.individual_deadline, h.hhs.deadline, h.hhs.mode) {
+        (Some(ind), Some(hhs), Some(mode)) => writeln!(
+            err,
+            "phiwatch: scope: HIPAA: breach {}; individual notice by {ind}; HHS {} by {hhs}; media notice in {}",
+            if h.breach_presumed { "presumed" } else { "not presumed" },
+            match mode {
+                phiwatch_hipaa::HhsMode::Contemporaneous => "contemporaneous",
+                phiwatch_hipaa::HhsMode::AnnualLog => "annual log",
+            },
+            if h.media_states.is_empty() {
+                "no state".into()
+            } else {
+                h.media_states.join(", ")
+            },
+        )?,
+        _ => writeln!(err, "phiwatch: scope: HIPAA: no notice required: {}", h.reason)?,
+    }
     for line in &s.review {
         writeln!(err, "phiwatch: scope: review: {line}")?;
     }
