@@ -40,8 +40,9 @@ pub struct ScopeArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub from: Option<Timestamp>,
 
-    /// End of the breach window (RFC 3339, a date, or epoch seconds).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    /// End of the breach window (RFC 3339, a date: the end of that day, or
+    /// epoch seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_end_time)]
     pub to: Option<Timestamp>,
 
     /// Who: `user:NAME` (any spelling of the account: `acme_support` is
@@ -105,6 +106,17 @@ pub enum ScopeFormat {
     Json,
     /// A self-contained HTML page.
     Html,
+}
+
+/// `--to`: like `--from`, but a date alone means the end of that day.
+fn parse_end_time(s: &str) -> Result<Timestamp, String> {
+    let t = parse_time(s)?;
+    if s.len() == 10 {
+        return Ok(Timestamp::from_nanos(
+            t.as_nanos().saturating_add(86_400_000_000_000 - 1),
+        ));
+    }
+    Ok(t)
 }
 
 fn parse_actor(s: &str) -> Result<Actor, String> {
@@ -414,6 +426,15 @@ fn write_private(path: &std::path::Path, content: &str) -> Result<(), CliError> 
     let mut f = opts
         .open(path)
         .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot write {}: {e}", path.display())))?;
+    // A file that existed keeps its mode on open: narrow it before writing.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| {
+                CliError::Runtime(anyhow::anyhow!("cannot protect {}: {e}", path.display()))
+            })?;
+    }
     f.write_all(content.as_bytes())
         .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot write {}: {e}", path.display())))?;
     Ok(())
@@ -450,6 +471,10 @@ fn summary(r: &ScopeResult, h: &phiwatch_hipaa::Determination) -> io::Result<()>
             } else {
                 h.media_states.join(", ")
             },
+        )?,
+        _ if s.individuals.total == 0 => writeln!(
+            err,
+            "phiwatch: scope: HIPAA: no deadlines computed: no affected individual counted"
         )?,
         _ => writeln!(err, "phiwatch: scope: HIPAA: no notice required: {}", h.reason)?,
     }

@@ -126,8 +126,10 @@ pub fn facts(
             .unwrap_or_else(|| "[COVERED ENTITY]".into()),
         role,
         discovered,
-        breach_start: date_of(scope.window.from),
-        breach_end: date_of(scope.window.to),
+        // The breach's dates are those of the activity found, not of the
+        // window asked for.
+        breach_start: date_of(phiwatch_report::activity_span(scope).0),
+        breach_end: date_of(phiwatch_report::activity_span(scope).1),
         individuals: i.total,
         by_state: i.by_state.clone(),
         deceased: i.deceased,

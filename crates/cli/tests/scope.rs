@@ -370,3 +370,53 @@ fn the_store_answers_like_the_logs_and_keeps_no_duplicates() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!dir.join("nope.db").exists());
 }
+
+/// A date as `--to` is the whole day; the individuals list is PHI: written
+/// owner-only even over a file that was readable by others.
+#[test]
+fn a_date_ends_with_its_day_and_the_individuals_file_is_private() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    generate(dir, "insider-snooping");
+    let list = dir.join("affected.csv");
+    std::fs::write(&list, "").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&list, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let o = phiwatch_in(
+        &[
+            "scope",
+            "insider-snooping/logs",
+            "--inventory",
+            "insider-snooping/inventory/inventory.toml",
+            "--from",
+            "2026-11-02",
+            "--to",
+            "2026-11-03",
+            "--actor",
+            "user:wen.valzeni",
+            "--individuals",
+            "affected.csv",
+            "-q",
+        ],
+        dir,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let got: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(got["window"]["to"], "2026-11-03T23:59:59.999999999Z");
+    let last = got["silos"][0]["last"].as_str().unwrap();
+    assert!(last.starts_with("2026-11-03"), "{last}");
+    let rows = std::fs::read_to_string(&list).unwrap();
+    assert_eq!(
+        rows.lines().filter(|l| l.starts_with("pt-")).count() as u64,
+        got["individuals"]["total"].as_u64().unwrap()
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&list).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}

@@ -45,7 +45,7 @@ pub fn facts_from_scope(scope: &Scope, base: Facts) -> Facts {
 }
 
 /// First and last access or egress in scope; the window when none.
-pub(crate) fn activity_span(scope: &Scope) -> (Timestamp, Timestamp) {
+pub fn activity_span(scope: &Scope) -> (Timestamp, Timestamp) {
     let silo_times = scope.silos.iter().flat_map(|s| [s.first, s.last]);
     let dest_times = scope
         .exfiltration

@@ -59,7 +59,7 @@ use phiwatch_scope::Scope;
 use serde::{Deserialize, Serialize};
 
 pub use crate::csv::{individuals_csv, iocs_csv, PHI_WARNING};
-pub use crate::facts::facts_from_scope;
+pub use crate::facts::{activity_span, facts_from_scope};
 pub use crate::html::html;
 pub use crate::letters::{letters, HEADINGS as LETTER_HEADINGS};
 pub use crate::navigator::{navigator_layer, LAYER_VERSION, NAVIGATOR_VERSION};

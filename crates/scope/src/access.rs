@@ -133,6 +133,10 @@ pub fn access_of(ev: &Event, inv: &Inventory, source: impl FnOnce() -> String) -
         // Writes and schema changes disclose nothing.
         return None;
     }
+    if statement.is_none() && !is_read_request(ev, &action) {
+        // Uploads, updates and deletions disclose nothing either.
+        return None;
+    }
     let ids = patient_ids(ev);
     let mut filtered = false;
     let (reach, records) = if !ids.is_empty() {
@@ -178,6 +182,43 @@ pub fn access_of(ev: &Event, inv: &Inventory, source: impl FnOnce() -> String) -
     })
 }
 
+/// Whether a request that is not SQL reads data: an object-store `Get…`
+/// or `SelectObjectContent`, an HTTP `GET` or `POST` search/operation, a
+/// FHIR interaction other than create, update, patch and delete, a file
+/// access that is not a write.
+fn is_read_request(ev: &Event, action: &str) -> bool {
+    let a = action.to_ascii_lowercase();
+    if ev.get(keys::PHIWATCH_OBJECT_BUCKET).is_some() {
+        return a.starts_with("get") || a == "selectobjectcontent";
+    }
+    if let Some(m) = text(ev, keys::HTTP_REQUEST_METHOD) {
+        let path = text(ev, keys::URL_PATH).unwrap_or("");
+        return match m.to_ascii_uppercase().as_str() {
+            "GET" => true,
+            "POST" => path.contains("_search") || path.contains('$'),
+            _ => false,
+        };
+    }
+    !matches!(
+        a.as_str(),
+        "create"
+            | "update"
+            | "patch"
+            | "delete"
+            | "write"
+            | "put"
+            | "putobject"
+            | "deleteobject"
+            | "rename"
+            | "modify"
+            | "moved"
+            | "deleted"
+            | "created"
+            | "modified"
+            | "renamed"
+    ) && !a.contains("write")
+}
+
 /// Whether a statement reads data (SELECT, COPY … TO, a read class).
 fn is_read(operation: Option<&str>, statement: Option<&str>) -> bool {
     let op = operation.unwrap_or("").to_ascii_uppercase();
@@ -216,6 +257,20 @@ pub fn sql_reach(sql: &str) -> SqlReach {
     };
     let clause = &sql[w + 5..];
     let lower_clause = &lower[w + 5..];
+    // Only a plain conjunction of key comparisons names its records: an
+    // OR, a NOT, a set operation, a subquery or a bound parameter can reach
+    // other rows (or rows the text does not show).
+    if ["or", "not", "union", "intersect", "except", "select"]
+        .iter()
+        .any(|kw| find_word(lower_clause, kw).is_some())
+        || has_placeholder(lower_clause)
+    {
+        return SqlReach::Filtered;
+    }
+    // A bare `id` or `mrn` names patients only in a patients table.
+    let patient_table = find_word(&lower[..w], "from")
+        .map(|f| &lower[f..w])
+        .is_some_and(|from| from.contains("patient") || from.contains("person"));
     let mut ids = Vec::new();
     let mut rest = 0;
     while let Some(i) = lower_clause[rest..].find(['=', '(']) {
@@ -229,7 +284,7 @@ pub fn sql_reach(sql: &str) -> SqlReach {
             .unwrap_or("")
             .trim_matches('"');
         let column = column.rsplit('.').next().unwrap_or(column);
-        if !is_key_column(column) {
+        if !is_key_column(column, patient_table) {
             continue;
         }
         let after = &clause[at + 1..];
@@ -253,6 +308,35 @@ pub fn sql_reach(sql: &str) -> SqlReach {
     }
 }
 
+/// Whether a clause has a bound parameter (`$1`, `?`, `:name`, `@p1`).
+fn has_placeholder(clause: &str) -> bool {
+    let b = clause.as_bytes();
+    let mut in_quote = false;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\'' {
+            in_quote = !in_quote;
+            continue;
+        }
+        if in_quote {
+            continue;
+        }
+        let next = b.get(i + 1).copied().unwrap_or(b' ');
+        let prev = if i == 0 { b' ' } else { b[i - 1] };
+        match c {
+            b'?' => return true,
+            b'$' | b'@' if next.is_ascii_alphanumeric() => return true,
+            b':' if prev != b':'
+                && next != b':'
+                && (next.is_ascii_alphabetic() || next.is_ascii_digit()) =>
+            {
+                return true
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The position of `word` as a whole word in `s` (lower case).
 fn find_word(s: &str, word: &str) -> Option<usize> {
     let b = s.as_bytes();
@@ -270,14 +354,14 @@ fn find_word(s: &str, word: &str) -> Option<usize> {
     None
 }
 
-/// Column names that identify a patient record.
-fn is_key_column(c: &str) -> bool {
-    c == "id"
-        || c == "mrn"
+/// Column names that identify a patient record; a bare `id` or `mrn` only
+/// in a patients table.
+fn is_key_column(c: &str, patient_table: bool) -> bool {
+    ((c == "id" || c == "mrn") && patient_table)
         || c == "patient"
+        || c == "patientid"
         || c.ends_with("_id")
             && (c.contains("patient") || c.contains("person") || c == "subject_id")
-        || c == "patientid"
 }
 
 /// The quoted literals (or bare numbers) of a value list.
@@ -337,7 +421,7 @@ mod tests {
                 "SELECT * FROM p WHERE p.\"patient_id\"='x' AND status = 'y'",
                 keys(&["x"]),
             ),
-            ("SELECT * FROM p WHERE mrn = 1234", keys(&["1234"])),
+            ("SELECT * FROM patients WHERE mrn = 1234", keys(&["1234"])),
             (
                 "SELECT id, name FROM ehr.patients ORDER BY id LIMIT 625 OFFSET 0",
                 SqlReach::All,
@@ -349,6 +433,45 @@ mod tests {
             ),
             ("SELECT * FROM t WHERE claim_id = 'c1'", SqlReach::Filtered),
             ("SELECT nowhere FROM t", SqlReach::All),
+            // Anything that can reach other rows is not a list of records.
+            (
+                "SELECT * FROM ehr.encounters WHERE patient_id = $1",
+                SqlReach::Filtered,
+            ),
+            ("SELECT * FROM p WHERE patient_id = ?", SqlReach::Filtered),
+            (
+                "SELECT * FROM p WHERE patient_id = :pid",
+                SqlReach::Filtered,
+            ),
+            (
+                "SELECT * FROM ehr.patients WHERE id = 'pt-1' OR 1=1",
+                SqlReach::Filtered,
+            ),
+            (
+                "SELECT * FROM ehr.patients WHERE NOT id = 'pt-1'",
+                SqlReach::Filtered,
+            ),
+            (
+                "SELECT * FROM ehr.patients WHERE id = 'pt-1' UNION ALL SELECT * FROM ehr.patients",
+                SqlReach::Filtered,
+            ),
+            (
+                "SELECT * FROM e WHERE patient_id IN (SELECT patient_id FROM c WHERE s = 'x')",
+                SqlReach::Filtered,
+            ),
+            // A bare id names patients only in a patients table.
+            (
+                "SELECT * FROM ehr.encounters WHERE id = 'enc-17'",
+                SqlReach::Filtered,
+            ),
+            (
+                "SELECT * FROM ehr.patients WHERE id = 'pt-2' AND active",
+                keys(&["pt-2"]),
+            ),
+            (
+                "SELECT * FROM ehr.patients WHERE name = 'a:b' AND id = 'pt-3'",
+                keys(&["pt-3"]),
+            ),
         ] {
             assert_eq!(sql_reach(sql), want, "{sql}");
         }

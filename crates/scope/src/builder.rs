@@ -85,6 +85,9 @@ pub struct ScopeBuilder<'i> {
     patients: &'i PatientTables,
     silos: Vec<SiloAcc>,
     dests: HashMap<IpAddr, DestAcc>,
+    /// Hourly flows counted whole though part of them is outside the
+    /// window.
+    straddling: u64,
     own: Ledger,
     timeline: Vec<TimelineEntry>,
     tactics: Vec<Tactic>,
@@ -113,6 +116,7 @@ impl<'i> ScopeBuilder<'i> {
             patients,
             silos,
             dests: HashMap::new(),
+            straddling: 0,
             own: Ledger::new(internal),
             timeline: Vec::new(),
             tactics: Vec::new(),
@@ -129,8 +133,13 @@ impl<'i> ScopeBuilder<'i> {
 
     /// Notes that a kind of log had a record at `t` (for the data gaps).
     pub fn covered(&mut self, kind: &str, t: Timestamp) {
-        if self.in_window(t) {
-            note_hour(&mut self.coverage, kind, t.as_nanos().div_euclid(HOUR_NS));
+        // The hour of `t` counts when it overlaps the window: a store or a
+        // ledger gives hours by their start.
+        let hour = t.as_nanos().div_euclid(HOUR_NS);
+        let start = hour.saturating_mul(HOUR_NS);
+        let end = start.saturating_add(HOUR_NS - 1);
+        if end >= self.cfg.from.as_nanos() && start <= self.cfg.to.as_nanos() {
+            note_hour(&mut self.coverage, kind, hour);
         }
     }
 
@@ -182,6 +191,9 @@ impl<'i> ScopeBuilder<'i> {
         let Some(dst) = f.dst else {
             return;
         };
+        if f.first < self.cfg.from || f.last > self.cfg.to {
+            self.straddling += 1;
+        }
         let d = self.dests.entry(dst).or_default();
         d.bytes += f.bytes;
         d.connections += f.connections;
@@ -311,7 +323,8 @@ impl<'i> ScopeBuilder<'i> {
             ips: [ip, None],
             hosts: [f.entity.host.as_deref(), None],
         };
-        if !member && (self.cfg.actors.0.is_empty() || !self.cfg.actors.matches(&who)) {
+        // No actors: everyone's findings in the window.
+        if !member && !self.cfg.actors.matches(&who) {
             return;
         }
         self.totals.findings_in_scope += 1;
@@ -399,7 +412,7 @@ impl<'i> ScopeBuilder<'i> {
             }
             if s.unresolved > 0 {
                 review.push(format!(
-                    "silo {}: {} accesses by the actors could not be tied to patients (filtered reads, searches naming none); they are not counted",
+                    "silo {}: {} accesses by the actors name no patients (API searches whose results were not logged); they are not counted",
                     silo.name, s.unresolved
                 ));
             }
@@ -433,6 +446,12 @@ impl<'i> ScopeBuilder<'i> {
                 last: s.last,
                 evidence: s.evidence.clone(),
             });
+        }
+        if self.straddling > 0 {
+            review.push(format!(
+                "{} hourly flows out straddle the window's edges: their bytes are counted whole (the store keeps flows by the hour)",
+                self.straddling
+            ));
         }
         let mut individuals = Individuals::default();
         for p in affected.values() {

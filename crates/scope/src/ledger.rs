@@ -130,11 +130,9 @@ impl Ledger {
             .or_else(|| text(ev, keys::URL_DOMAIN))
             .or_else(|| text(ev, keys::DESTINATION_DOMAIN))
         {
-            if !self.names.get(&dst).is_some_and(|s| s.contains(n)) {
-                self.names
-                    .entry(dst)
-                    .or_default()
-                    .insert(n.to_ascii_lowercase());
+            let n = n.to_ascii_lowercase();
+            if !self.names.get(&dst).is_some_and(|s| s.contains(&n)) {
+                self.names.entry(dst).or_default().insert(n);
             }
         }
         // Connection records carry the bytes; TLS and HTTP records of the

@@ -235,21 +235,30 @@ pub(crate) fn access_keys(
     Ok((c.finish(), h.finish()))
 }
 
-/// The content and path keys of an hourly flow: its fields, then its
-/// first record as `<hash>:line` or as `path:line`.
-pub(crate) fn flow_keys(
-    f: &phiwatch_scope::Flow,
-    content_source: &str,
-) -> serde_json::Result<(Key, Key)> {
-    let mut c = f.clone();
-    c.source = String::new();
-    let json = serde_json::to_string(&c)?;
-    let mut h = KeyHasher::new("phiwatch-store/flow/v1");
-    h.field(json.as_bytes());
+/// The content and path keys of an hourly flow: what identifies it (inside
+/// and outside address, hour), then its first record as `<hash>:line` or
+/// as `path:line`. Its totals and names are not in the keys: the same
+/// records read again (with other companion logs, or a log that grew) are
+/// the same flow.
+pub(crate) fn flow_keys(f: &phiwatch_scope::Flow, content_source: &str) -> (Key, Key) {
+    let mut h = KeyHasher::new("phiwatch-store/flow/v2");
+    h.field(
+        f.src
+            .map(|ip| ip.to_string())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    h.field(
+        f.dst
+            .map(|ip| ip.to_string())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    h.int(f.hour.as_nanos());
     let mut content = h.clone();
     h.field(f.source.as_bytes());
     content.field(content_source.as_bytes());
-    Ok((content.finish(), h.finish()))
+    (content.finish(), h.finish())
 }
 
 /// An access's JSON without its source.

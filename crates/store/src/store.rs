@@ -279,8 +279,21 @@ fn create_private(path: &Path) -> Result<()> {
     }
     match o.open(path) {
         Ok(_) => Ok(()),
-        // Created meanwhile by another process: open that one.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        // An empty file there (made by `touch`, or by another process
+        // meanwhile): the store will hold PHI, so only its owner reads it.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            #[cfg(unix)]
+            if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                    |source| StoreError::Create {
+                        path: path.to_path_buf(),
+                        source,
+                    },
+                )?;
+            }
+            Ok(())
+        }
         Err(e) => Err(StoreError::Create {
             path: path.to_path_buf(),
             source: e,

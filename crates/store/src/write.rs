@@ -258,8 +258,10 @@ impl Store {
         Ok(added)
     }
 
-    /// Adds hourly flows from inside to outside of `run`; a flow whose
-    /// content key or path key the store holds is a duplicate.
+    /// Adds hourly flows from inside to outside of `run`. A flow the store
+    /// holds (same addresses, hour and first record) is a duplicate, or
+    /// replaces the stored one when it has more bytes (a log that grew):
+    /// never counted twice.
     pub fn put_flows(&mut self, run: RunId, flows: &[phiwatch_scope::Flow]) -> Result<Added> {
         self.check_run(run)?;
         let sources = self.source_map(run)?;
@@ -278,14 +280,21 @@ impl Store {
                     "INSERT INTO flows (content_key, path_key, run, hour, first, last, src, dst,
                      bytes, json)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                     ON CONFLICT DO NOTHING",
+                     ON CONFLICT (content_key) DO UPDATE SET
+                       bytes = excluded.bytes, first = excluded.first, last = excluded.last,
+                       json = excluded.json
+                     WHERE excluded.bytes > flows.bytes
+                     ON CONFLICT (path_key) DO UPDATE SET
+                       bytes = excluded.bytes, first = excluded.first, last = excluded.last,
+                       json = excluded.json
+                     WHERE excluded.bytes > flows.bytes",
                 )
                 .map_err(e)?;
             for f in flows {
                 let json = serde_json::to_string(f).map_err(enc)?;
                 let r = sources.resolve(&f.source);
                 added.unregistered += u64::from(r.source.is_none());
-                let (ck, pk) = keys::flow_keys(f, &r.content).map_err(enc)?;
+                let (ck, pk) = keys::flow_keys(f, &r.content);
                 let n = st
                     .execute(params![
                         &ck[..],

@@ -349,6 +349,28 @@ fn a_version_1_store_is_upgraded_and_keeps_its_rows() {
     assert_eq!((added.new, added.duplicate, added.unregistered), (1, 0, 0));
     let again = s.put_flows(run, std::slice::from_ref(&flow)).unwrap();
     assert_eq!((again.new, again.duplicate), (0, 1));
+    // Read again with other companion logs (other names): the same flow.
+    let mut renamed = flow.clone();
+    renamed.names = vec!["other.example".into()];
+    let third = s.put_flows(run, std::slice::from_ref(&renamed)).unwrap();
+    assert_eq!((third.new, third.duplicate), (0, 1));
     assert_eq!(s.flows(t(0), t(3750)).unwrap(), vec![flow.clone()]);
+    // The log grew (another content, same first record): replaced, not added.
+    let run3 = s
+        .begin_run(&RunInfo {
+            command: "hunt".into(),
+            args: Vec::new(),
+            version: "0.1.0".into(),
+            started: Timestamp::from_secs(3).unwrap(),
+        })
+        .unwrap();
+    s.add_source(run3, "conn.log", "cd", 20).unwrap();
+    let mut grown = flow.clone();
+    grown.bytes = 3_000_000;
+    grown.connections = 5;
+    s.put_flows(run3, std::slice::from_ref(&grown)).unwrap();
+    let stored = s.flows(t(0), t(9000)).unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].bytes, 3_000_000);
     assert!(s.flows(t(3801), t(9000)).unwrap().is_empty());
 }
