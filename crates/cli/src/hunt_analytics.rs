@@ -11,6 +11,7 @@ use clap::Args;
 use phiwatch_analytics::context::{Context, Vendor};
 use phiwatch_analytics::engine::{Config, Engine, Memory};
 use phiwatch_analytics::incident::Incidents;
+use phiwatch_analytics::net::Cidr;
 use phiwatch_analytics::AnalyticHit;
 use phiwatch_event::{keys, Event, Key, Origin, ValueRef};
 use phiwatch_finding::{attack_from_tags, Detector, Finding, RuleRef};
@@ -77,11 +78,7 @@ pub fn context(inv: Option<&Inventory>) -> Context {
         return ctx;
     };
     if !inv.internal_networks.is_empty() {
-        ctx.internal = inv
-            .internal_networks
-            .iter()
-            .filter_map(|n| n.parse().ok())
-            .collect();
+        ctx.internal = internal_networks(inv);
     }
     ctx.vendors = inv
         .vendors
@@ -95,6 +92,16 @@ pub fn context(inv: Option<&Inventory>) -> Context {
         })
         .collect();
     ctx
+}
+
+/// The inventory's internal networks (validated when it was loaded); empty
+/// when it names none, and the users of the list fall back to the
+/// non-Internet ranges.
+pub fn internal_networks(inv: &Inventory) -> Vec<Cidr> {
+    inv.internal_networks
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .collect()
 }
 
 /// Loads `--inventory`, every problem reported at once.

@@ -6,7 +6,6 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use phiwatch_analytics::net::Cidr;
 use phiwatch_event::Timestamp;
 use phiwatch_inventory::Inventory;
 use phiwatch_scope::Ledger;
@@ -17,15 +16,11 @@ use crate::CliError;
 
 /// An empty ledger with the inventory's internal networks.
 pub fn ledger(inv: &Inventory) -> Ledger {
-    let internal: Vec<Cidr> = inv
-        .internal_networks
-        .iter()
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    Ledger::new(internal)
+    Ledger::new(crate::hunt_analytics::internal_networks(inv))
 }
 
-fn store_err(e: phiwatch_store::StoreError) -> CliError {
+/// A store error as a runtime error (its message names the file).
+pub(crate) fn store_err(e: phiwatch_store::StoreError) -> CliError {
     CliError::Runtime(anyhow::anyhow!("{e}"))
 }
 

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use phiwatch_analytics::net::Cidr;
+
 use phiwatch_event::{Event, Timestamp};
 use phiwatch_finding::{Detector, Finding};
 use phiwatch_ingest::SourceInfo;
@@ -15,7 +15,8 @@ use phiwatch_scope::{Actor, Ledger, ScopeBuilder, ScopeConfig, ScopeResult};
 
 use crate::events::{parse_time, InputArgs};
 use crate::hunt::{self, HuntArgs};
-use crate::hunt_analytics;
+use crate::hunt_analytics::{self, internal_networks};
+use crate::hunt_store::store_err;
 use crate::output::open_output;
 use crate::scope_hipaa::{self, HipaaArgs};
 use crate::{exit, CliError};
@@ -138,13 +139,6 @@ fn load_inventory(path: &std::path::Path) -> Result<(Inventory, PatientTables), 
     Ok((inv, patients))
 }
 
-fn internal_networks(inv: &Inventory) -> Vec<Cidr> {
-    inv.internal_networks
-        .iter()
-        .filter_map(|n| n.parse().ok())
-        .collect()
-}
-
 /// The logs read with every detector (for the timeline, the ATT&CK chain
 /// and incidents) and the ledger collected on the way.
 fn from_logs(args: &ScopeArgs, inv: &Inventory) -> Result<(Ledger, Vec<Finding>, u8), CliError> {
@@ -167,10 +161,6 @@ fn from_logs(args: &ScopeArgs, inv: &Inventory) -> Result<(Ledger, Vec<Finding>,
     };
     let det = hunt::detect(&hunt_args, Box::new(io::sink()), Some(&mut tap), true)?;
     Ok((ledger, det.findings, det.exit))
-}
-
-fn store_err(e: phiwatch_store::StoreError) -> CliError {
-    CliError::Runtime(anyhow::anyhow!("{e}"))
 }
 
 /// The scope from what `hunt --store` kept: the ledger, the coverage and

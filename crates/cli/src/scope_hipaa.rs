@@ -115,10 +115,9 @@ pub fn facts(
         None => None,
         Some(s) => Some(law_enforcement(s)?),
     };
-    let exfiltration =
-        scope.exfiltration.bytes > 0 || scope.attack.tactics.iter().any(|t| t.id == "TA0010");
-    let i = &scope.individuals;
-    let mut facts = Facts {
+    // What only the organization knows; the scope's counts, dates of
+    // activity and evidence come from `facts_from_scope`.
+    let base = Facts {
         covered_entity: args
             .entity
             .clone()
@@ -126,16 +125,14 @@ pub fn facts(
             .unwrap_or_else(|| "[COVERED ENTITY]".into()),
         role,
         discovered,
-        // The breach's dates are those of the activity found, not of the
-        // window asked for.
-        breach_start: date_of(phiwatch_report::activity_span(scope).0),
-        breach_end: date_of(phiwatch_report::activity_span(scope).1),
-        individuals: i.total,
-        by_state: i.by_state.clone(),
-        deceased: i.deceased,
-        without_contact: i.without_contact,
-        deceased_without_contact: i.deceased_without_contact,
-        categories: scope.categories.clone(),
+        breach_start: None,
+        breach_end: None,
+        individuals: 0,
+        by_state: Default::default(),
+        deceased: 0,
+        without_contact: 0,
+        deceased_without_contact: scope.individuals.deceased_without_contact,
+        categories: Vec::new(),
         encryption: match args.encryption {
             EncryptionArg::Unknown => Encryption::Unknown,
             EncryptionArg::Secured => Encryption::Secured,
@@ -144,22 +141,18 @@ pub fn facts(
         assessment: None,
         law_enforcement,
         evidence: Evidence {
-            silos: scope.silos.iter().map(|s| s.name.clone()).collect(),
-            actors: scope.actors.clone(),
-            bytes_out: scope.exfiltration.bytes,
-            destinations: scope
-                .exfiltration
-                .destinations
-                .iter()
-                .map(|d| d.address.clone())
-                .collect(),
-            exfiltration_seen: exfiltration,
-            records_viewed: scope.silos.iter().map(|s| s.records_accessed).sum(),
-            summary,
+            // A finding in scope with the exfiltration tactic counts too.
+            exfiltration_seen: scope.attack.tactics.iter().any(|t| t.id == "TA0010"),
+            summary: summary.clone(),
+            ..Evidence::default()
         },
         breach_type: None,
         location: None,
     };
+    let mut facts = phiwatch_report::facts_from_scope(scope, base);
+    // The evidence summary is the incident's own, or none: the report
+    // crate's one-sentence summary is not put in the worksheet here.
+    facts.evidence.summary = summary;
     if let Some(path) = &args.facts {
         facts = overlay(facts, path)?;
     }

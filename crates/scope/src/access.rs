@@ -75,7 +75,8 @@ pub struct Access {
     pub source: String,
 }
 
-fn text(ev: &Event, key: Key) -> Option<&str> {
+/// A field's text, when it has some (`-` is a log's way of saying none).
+pub(crate) fn text(ev: &Event, key: Key) -> Option<&str> {
     match ev.get(key)? {
         ValueRef::Str(s) if !s.is_empty() && s != "-" => Some(s),
         _ => None,

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use phiwatch_analytics::net::{default_internal, in_any, Cidr};
-use phiwatch_event::{keys, Event, Key, Timestamp, ValueRef};
+use phiwatch_event::{keys, Event, Timestamp};
 use phiwatch_inventory::Inventory;
 use serde::{Deserialize, Serialize};
 
-use crate::access::{access_of, Access};
+use crate::access::{access_of, text, Access};
 
 const HOUR_NS: i64 = 3_600 * 1_000_000_000;
 
@@ -73,13 +73,6 @@ pub struct Ledger {
     /// Events seen.
     pub events: u64,
     last: Option<Timestamp>,
-}
-
-fn text(ev: &Event, key: Key) -> Option<&str> {
-    match ev.get(key)? {
-        ValueRef::Str(s) if !s.is_empty() && s != "-" => Some(s),
-        _ => None,
-    }
 }
 
 impl Ledger {

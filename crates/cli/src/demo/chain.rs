@@ -7,7 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use phiwatch_analytics::net::Cidr;
 use phiwatch_event::{Event, Timestamp};
 use phiwatch_finding::Finding;
 use phiwatch_ingest::{Report, SourceInfo};
@@ -21,7 +20,7 @@ use super::text::{day_text, secs_text, under};
 use super::truth::{self, CheckInput, TruthCheck};
 use crate::events::InputArgs;
 use crate::hunt::{self, Detected, HuntArgs};
-use crate::hunt_analytics;
+use crate::hunt_analytics::{self, internal_networks};
 use crate::output::open_output;
 use crate::scope::{make_report, write_documents};
 use crate::scope_hipaa::HipaaArgs;
@@ -79,14 +78,6 @@ pub(super) struct Chain {
     pub(super) discovered: String,
     /// Ledger entries kept in the store.
     pub(super) accesses: usize,
-}
-
-/// The inventory's internal networks (the default ranges when it has none).
-pub(super) fn internal_networks(inv: &Inventory) -> Vec<Cidr> {
-    inv.internal_networks
-        .iter()
-        .filter_map(|n| n.parse().ok())
-        .collect()
 }
 
 /// The inventory and its patient lists.

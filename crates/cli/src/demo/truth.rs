@@ -15,7 +15,7 @@ use phiwatch_inventory::{Inventory, PatientTables};
 use phiwatch_scope::{Actor, Actors, Ledger, Scope, ScopeBuilder, ScopeConfig};
 use serde::Deserialize;
 
-use super::chain::internal_networks;
+use crate::hunt_analytics::internal_networks;
 use crate::CliError;
 
 /// The part of `truth.json` the check reads.
