@@ -467,7 +467,6 @@ impl<'i> ScopeBuilder<'i> {
         let exfiltration = self.exfiltration();
         let data_gaps = self.gaps();
         let mut timeline = std::mem::take(&mut self.timeline);
-        timeline.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.kind.cmp(&b.kind)));
         for d in &exfiltration.destinations {
             timeline.push(TimelineEntry {
                 time: d.first.unwrap_or_default(),

@@ -70,8 +70,6 @@ pub struct Ledger {
     /// Per kind of log (`event.module`), the hours (since the epoch) with
     /// records.
     pub coverage: BTreeMap<String, BTreeSet<i64>>,
-    /// Events seen.
-    pub events: u64,
     last: Option<Timestamp>,
 }
 
@@ -89,14 +87,12 @@ impl Ledger {
             flows: HashMap::new(),
             names: HashMap::new(),
             coverage: BTreeMap::new(),
-            events: 0,
             last: None,
         }
     }
 
     /// Takes one event; `source` gives its `path:line`.
     pub fn observe(&mut self, ev: &Event, inv: &Inventory, source: impl Fn() -> String) {
-        self.events += 1;
         self.last = Some(self.last.map_or(ev.time(), |l| l.max(ev.time())));
         let hour = ev.time().as_nanos().div_euclid(HOUR_NS);
         if let Some(kind) = text(ev, keys::EVENT_MODULE) {
